@@ -1,0 +1,1 @@
+"""booking: sites, slots and appointments (vaccination self-booking) that never overbook under a rush."""

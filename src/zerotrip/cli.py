@@ -1,0 +1,179 @@
+"""The ``zerotrip`` command: run the platform, manage the database, seed the demo, verify the audit log.
+
+Each command opens its own engine and one visible transaction; nothing connects at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine
+
+from zerotrip import __version__
+from zerotrip.audit import cli as audit_cli
+from zerotrip.config import Settings
+from zerotrip.db import make_engine, make_sessionmaker, transaction
+from zerotrip.identity import cli as identity_cli
+from zerotrip.migrations import upgrade
+
+console = Console()
+app = typer.Typer(
+    help="zerotrip: once-only digital government. Data travels, citizens don't.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(audit_cli.app, name="audit")
+app.add_typer(identity_cli.app, name="users")
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"zerotrip {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Data directory (database, secrets, keys).", envvar="ZEROTRIP_DATA_DIR")
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="Database URL; unset means SQLite in the data directory.")
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    overrides: dict[str, object] = {}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    if database_url is not None:
+        overrides["database_url"] = database_url
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    # Worker processes started by `serve` rebuild Settings from the environment; keep them in step.
+    os.environ["ZEROTRIP_DATA_DIR"] = str(settings.data_dir)
+    if settings.database_url:
+        os.environ["ZEROTRIP_DATABASE_URL"] = settings.database_url
+    ctx.obj = settings
+
+
+def prepare_database(settings: Settings) -> Engine:
+    """Create the data directory and bring the schema to the newest revision."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    engine = make_engine(settings.resolved_database_url, echo=settings.echo_sql)
+    upgrade(engine)
+    return engine
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Create or upgrade the database schema to the newest revision."""
+    settings: Settings = ctx.obj
+    prepare_database(settings).dispose()
+    console.print(f"[green]Database is up to date[/] ({_safe_url(settings)})")
+
+
+@app.command()
+def seed(
+    ctx: typer.Context,
+    citizens: Annotated[int, typer.Option(min=10, help="How many synthetic citizens to create.")] = 10_000,
+    seed_value: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same data.")] = 20261129,
+) -> None:
+    """Seed the demo province (organisations, citizens, households, enterprises, staff) if it is empty."""
+    settings: Settings = ctx.obj
+    _seed(settings, prepare_database(settings), citizens=citizens, seed_value=seed_value)
+
+
+def _seed(settings: Settings, engine: Engine, *, citizens: int, seed_value: int) -> bool:
+    from zerotrip.demo.seed import is_seeded, seed_demo
+
+    sessions = make_sessionmaker(engine)
+    with sessions() as db:
+        if is_seeded(db):
+            console.print("Demo data is already there; reusing it.")
+            return False
+        with console.status("Seeding the demo province…") as status, transaction(db):
+
+            def progress(step: str, done: int, total: int) -> None:
+                status.update(f"Seeding the demo province: {step} {done:,}/{total:,}")
+
+            logins = seed_demo(db, citizens=citizens, seed=seed_value, progress=progress)
+    _print_logins(logins)
+    return True
+
+
+def _print_logins(logins: object) -> None:
+    table = Table(title="Demo logins")
+    for column in ("portal", "login", "password", "who"):
+        table.add_column(column)
+    for entry in getattr(logins, "entries", []):
+        table.add_row(entry.portal, entry.login_name, entry.password, entry.description)
+    console.print(table)
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    citizens: Annotated[int, typer.Option(min=10, help="How many synthetic citizens to create.")] = 10_000,
+    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the web server.")] = True,
+) -> None:
+    """Create or upgrade the database, seed the demo province if empty, print the logins, and serve."""
+    settings: Settings = ctx.obj
+    engine = prepare_database(settings)
+    if not _seed(settings, engine, citizens=citizens, seed_value=20261129):
+        from zerotrip.demo.seed import demo_logins
+
+        _print_logins(demo_logins())
+    engine.dispose()
+    if serve_after:
+        _serve(settings, host=host, port=port, workers=1)
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
+) -> None:
+    """Serve the platform (pages and API) with uvicorn."""
+    settings: Settings = ctx.obj
+    _serve(settings, host=host, port=port, workers=workers or settings.web.workers)
+
+
+def _serve(settings: Settings, *, host: str | None, port: int | None, workers: int) -> None:
+    bind_host = host or settings.web.host
+    bind_port = port or settings.web.port
+    console.print(f"Serving zerotrip on [bold]http://{bind_host}:{bind_port}[/] (Ctrl+C to stop)")
+    uvicorn.run(
+        "zerotrip.app:app_from_environment",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+def _safe_url(settings: Settings) -> str:
+    url = settings.resolved_database_url
+    if "@" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def main() -> None:
+    app()

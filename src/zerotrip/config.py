@@ -1,0 +1,105 @@
+"""Settings: one object built at the composition root and passed down.
+
+Every setting is read from the environment with the ``ZEROTRIP_`` prefix (nested groups use ``__``, for
+example ``ZEROTRIP_IDENTITY__SESSION_HOURS``). Each field carries a description; ``docs/configuration.md``
+lists them all and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """A per-user location following the XDG base-directory convention."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "zerotrip"
+
+
+class WebSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Interface the web server binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="TCP port the web server listens on.")
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="Base URL the platform is reached at; an https URL turns on Secure cookies and HSTS.",
+    )
+    default_locale: str = Field("zh_Hans", description="UI language when the visitor has not chosen one.")
+    workers: int = Field(1, ge=1, le=64, description="Number of API worker processes for `zerotrip serve`.")
+
+
+class IdentitySettings(BaseModel):
+    session_hours: int = Field(8, ge=1, le=720, description="Lifetime of a web session in hours.")
+    login_max_failures: int = Field(
+        5, ge=1, le=100, description="Failed logins allowed for one account before it is locked."
+    )
+    login_lockout_minutes: int = Field(
+        15, ge=1, le=1440, description="How long a locked account stays locked."
+    )
+    login_ip_limit_per_minute: int = Field(
+        20, ge=1, le=10_000, description="Login attempts one client address may make per minute."
+    )
+    token_minutes: int = Field(
+        60, ge=1, le=1440, description="Lifetime of an OAuth2 access token issued to an API client."
+    )
+
+
+class AuditSettings(BaseModel):
+    checkpoint_max_events: int = Field(
+        10_000, ge=1, le=1_000_000, description="Most events one signed checkpoint covers."
+    )
+    checkpoint_lag_seconds: int = Field(
+        30,
+        ge=0,
+        le=3600,
+        description=(
+            "Events younger than this are left for the next checkpoint, so that transactions still in flight"
+            " commit before their range is sealed."
+        ),
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ZEROTRIP_", env_nested_delimiter="__", extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description=(
+            "Directory holding the embedded SQLite database and the deployment's generated secrets and keys."
+        ),
+    )
+    database_url: str | None = Field(
+        None,
+        description=(
+            "SQLAlchemy URL of the database, e.g. postgresql+psycopg://user@host/zerotrip."
+            " Unset means SQLite at DATA_DIR/zerotrip.db."
+        ),
+    )
+    key_passphrase: SecretStr | None = Field(
+        None,
+        description=(
+            "Passphrase that encrypts the signing keys at rest. Unset means a random key-encryption key is"
+            " generated once into DATA_DIR/secrets/kek (mode 0600)."
+        ),
+    )
+    echo_sql: bool = Field(False, description="Log every SQL statement (development only).")
+    web: WebSettings = Field(default_factory=WebSettings, description="Web server and pages.")
+    identity: IdentitySettings = Field(default_factory=IdentitySettings, description="Login and tokens.")
+    audit: AuditSettings = Field(default_factory=AuditSettings, description="Audit log checkpoints.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'zerotrip.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.data_dir / "secrets"

@@ -1,0 +1,320 @@
+"""Signing in: web sessions for citizens and staff (with optional TOTP) and OAuth2 client credentials.
+
+Failed attempts must survive the request, so ``attempt_login`` returns an outcome instead of raising; the
+edge commits and then shows the problem (see ``LoginOutcome.raise_for_failure``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+import pyotp
+from cryptography.fernet import Fernet
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from zerotrip.audit.actions import record_event
+from zerotrip.common import clock
+from zerotrip.config import IdentitySettings
+from zerotrip.identity import permissions
+from zerotrip.identity.actor import Actor, Grant
+from zerotrip.identity.errors import (
+    AccountLocked,
+    AccountNotFound,
+    InvalidClient,
+    LoginFailed,
+    OrganisationNotFound,
+    ScopeNotGranted,
+    SecondFactorFailed,
+    TooManyLogins,
+)
+from zerotrip.identity.models import (
+    Account,
+    ApiClient,
+    ApiToken,
+    LoginAttempt,
+    Membership,
+    Organisation,
+    WebSession,
+)
+from zerotrip.identity.secrets import hash_password, needs_rehash, new_token, token_hash, verify_password
+from zerotrip.problems import NotAllowed, ValidationFailed
+
+SCOPES = {
+    "identity.persons.read": "Read people's registry records",
+    "identity.persons.write": "Register people",
+    "identity.enterprises.read": "Read enterprise records",
+    "identity.enterprises.write": "Register enterprises",
+    "identity.orgs.read": "Read the organisation tree",
+}
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    status: Literal["signed_in", "second_factor", "failed", "locked", "rate_limited"]
+    token: str | None = None
+    account_kind: str | None = None
+
+    def raise_for_failure(self) -> None:
+        if self.status == "failed":
+            raise LoginFailed()
+        if self.status == "locked":
+            raise AccountLocked()
+        if self.status == "rate_limited":
+            raise TooManyLogins()
+
+
+def attempt_login(
+    db: Session,
+    *,
+    login_name: str,
+    password: str,
+    client_address: str,
+    portal: Literal["citizen", "staff"],
+    settings: IdentitySettings,
+) -> LoginOutcome:
+    """Check a password and open a session. Too many attempts from one address in a minute are refused;
+    an account is locked for a while after repeated failures. Both are recorded even when refused."""
+    now = clock.now()
+    recent = db.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(
+            LoginAttempt.client_address == client_address,
+            LoginAttempt.attempted_at > now - timedelta(minutes=1),
+        )
+    )
+    db.add(
+        LoginAttempt(
+            client_address=client_address, login_name=login_name[:64], attempted_at=now, is_success=False
+        )
+    )
+    if (recent or 0) >= settings.login_ip_limit_per_minute:
+        return LoginOutcome("rate_limited")
+    account = db.scalar(select(Account).where(Account.login_name == login_name, Account.kind == portal))
+    if account is not None and account.locked_until is not None and account.locked_until > now:
+        return LoginOutcome("locked")
+    if account is None or not account.is_active or not verify_password(account.password_hash, password):
+        if account is not None:
+            account.failed_logins += 1
+            if account.failed_logins >= settings.login_max_failures:
+                account.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
+                account.failed_logins = 0
+                record_event(
+                    db,
+                    actor="anonymous",
+                    action="identity.account.locked",
+                    subject_type="account",
+                    subject_id=str(account.id),
+                    data={"client_address": client_address},
+                )
+        return LoginOutcome("failed")
+    account.failed_logins = 0
+    account.locked_until = None
+    account.last_login_at = now
+    if account.password_hash and needs_rehash(account.password_hash):
+        account.password_hash = hash_password(password)
+    db.execute(
+        delete(LoginAttempt).where(
+            LoginAttempt.client_address == client_address, LoginAttempt.attempted_at < now - timedelta(days=1)
+        )
+    )
+    pending = account.totp_secret_encrypted is not None
+    token = new_token("zs_")
+    db.add(
+        WebSession(
+            token_hash=token_hash(token),
+            account_id=account.id,
+            csrf_token=new_token(),
+            is_second_factor_pending=pending,
+            created_at=now,
+            expires_at=now + (timedelta(minutes=5) if pending else timedelta(hours=settings.session_hours)),
+            client_address=client_address,
+        )
+    )
+    if not pending:
+        record_event(
+            db,
+            actor=f"{account.kind}:{account.id}",
+            action="identity.session.opened",
+            subject_type="account",
+            subject_id=str(account.id),
+        )
+    return LoginOutcome("second_factor" if pending else "signed_in", token=token, account_kind=account.kind)
+
+
+def complete_second_factor(
+    db: Session, *, token: str, code: str, fernet: Fernet, settings: IdentitySettings
+) -> None:
+    """Turn a half-open session into a full one when the TOTP code is right. Raises SecondFactorFailed."""
+    now = clock.now()
+    session = db.get(WebSession, token_hash(token))
+    if session is None or not session.is_second_factor_pending or session.expires_at <= now:
+        raise SecondFactorFailed()
+    account = db.get(Account, session.account_id)
+    if account is None or account.totp_secret_encrypted is None:
+        raise SecondFactorFailed()
+    secret = fernet.decrypt(account.totp_secret_encrypted.encode()).decode()
+    if not pyotp.TOTP(secret).verify(code.strip(), for_time=now, valid_window=1):
+        raise SecondFactorFailed()
+    session.is_second_factor_pending = False
+    session.expires_at = now + timedelta(hours=settings.session_hours)
+    record_event(
+        db,
+        actor=f"{account.kind}:{account.id}",
+        action="identity.session.opened",
+        subject_type="account",
+        subject_id=str(account.id),
+        data={"second_factor": "totp"},
+    )
+
+
+def enable_totp(db: Session, *, actor: Actor, account_id: uuid.UUID, fernet: Fernet) -> str:
+    """Give a staff account a TOTP secret; returns the otpauth:// URI to show as a QR code once."""
+    account = db.get(Account, account_id)
+    if account is None:
+        raise AccountNotFound()
+    if actor.kind != "system" and actor.account_id != account.id:
+        raise NotAllowed("only the account holder may set up their second factor")
+    secret = pyotp.random_base32()
+    account.totp_secret_encrypted = fernet.encrypt(secret.encode()).decode()
+    record_event(
+        db,
+        actor=actor.principal,
+        action="identity.totp.enabled",
+        subject_type="account",
+        subject_id=str(account.id),
+    )
+    return pyotp.TOTP(secret).provisioning_uri(name=account.login_name, issuer_name="zerotrip")
+
+
+def logout(db: Session, *, token: str) -> None:
+    session = db.get(WebSession, token_hash(token))
+    if session is not None:
+        db.delete(session)
+
+
+def load_grants(db: Session, account_id: uuid.UUID) -> tuple[Grant, ...]:
+    rows = db.execute(
+        select(Membership.org_id, Membership.org_path, Organisation.division_code, Membership.role)
+        .join(Organisation, Organisation.id == Membership.org_id)
+        .where(Membership.account_id == account_id)
+        .order_by(Membership.id)
+    ).all()
+    return tuple(Grant(org_id=r[0], org_path=r[1], division_code=r[2], role=r[3]) for r in rows)
+
+
+@dataclass(frozen=True)
+class ResolvedSession:
+    actor: Actor
+    csrf_token: str
+    is_second_factor_pending: bool
+
+
+def resolve_session(db: Session, token: str) -> ResolvedSession | None:
+    """The actor behind a session cookie, or None when it is unknown or expired."""
+    session = db.get(WebSession, token_hash(token))
+    if session is None or session.expires_at <= clock.now():
+        return None
+    account = db.get(Account, session.account_id)
+    if account is None or not account.is_active:
+        return None
+    if session.is_second_factor_pending:
+        return ResolvedSession(
+            actor=Actor(kind="anonymous"), csrf_token=session.csrf_token, is_second_factor_pending=True
+        )
+    grants = load_grants(db, account.id) if account.kind == "staff" else ()
+    kind: Literal["citizen", "staff"] = "staff" if account.kind == "staff" else "citizen"
+    actor = Actor(
+        kind=kind,
+        name=account.display_name,
+        account_id=account.id,
+        person_id=account.person_id,
+        grants=grants,
+    )
+    return ResolvedSession(actor=actor, csrf_token=session.csrf_token, is_second_factor_pending=False)
+
+
+# -- API clients ------------------------------------------------------------------------------------
+
+
+def register_api_client(
+    db: Session, *, actor: Actor, org_id: int, name: str, scopes: list[str]
+) -> tuple[ApiClient, str]:
+    """Register a department system; the secret is returned once and only its hash is kept.
+    Raises OrganisationNotFound, NotAllowed, ValidationFailed."""
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise ValidationFailed.field("scopes", f"unknown scopes: {', '.join(unknown)}")
+    org = db.get(Organisation, org_id)
+    if org is None:
+        raise OrganisationNotFound()
+    if not permissions.can_manage_org(actor, org.path):
+        raise NotAllowed("registering API clients needs the platform administrator role over the unit")
+    secret = new_token()
+    client = ApiClient(
+        id=uuid.uuid4(),
+        client_id=f"zt-{uuid.uuid4().hex[:16]}",
+        secret_hash=hash_password(secret),
+        name=name,
+        org_id=org.id,
+        scopes=sorted(set(scopes)),
+        created_at=clock.now(),
+    )
+    db.add(client)
+    record_event(
+        db,
+        actor=actor.principal,
+        action="identity.api_client.registered",
+        subject_type="api_client",
+        subject_id=client.client_id,
+        data={"scopes": client.scopes, "org_id": org.id},
+    )
+    return client, secret
+
+
+def issue_client_token(
+    db: Session, *, client_id: str, client_secret: str, scope: str | None, settings: IdentitySettings
+) -> tuple[str, ApiToken]:
+    """OAuth2 client-credentials grant. The token carries the requested scopes, which must all be held by
+    the client (none requested means all it holds). Raises InvalidClient, ScopeNotGranted."""
+    client = db.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
+    if client is None or not client.is_active or not verify_password(client.secret_hash, client_secret):
+        raise InvalidClient(error="invalid_client")
+    requested = set(scope.split()) if scope else set(client.scopes)
+    missing = requested - set(client.scopes)
+    if missing:
+        raise ScopeNotGranted(f"the client does not hold: {' '.join(sorted(missing))}", error="invalid_scope")
+    now = clock.now()
+    token = new_token("zt_")
+    row = ApiToken(
+        token_hash=token_hash(token),
+        api_client_id=client.id,
+        scopes=sorted(requested),
+        issued_at=now,
+        expires_at=now + timedelta(minutes=settings.token_minutes),
+    )
+    db.add(row)
+    return token, row
+
+
+def resolve_bearer(db: Session, token: str) -> Actor | None:
+    row = db.get(ApiToken, token_hash(token))
+    if row is None or row.expires_at <= clock.now():
+        return None
+    client = db.get(ApiClient, row.api_client_id)
+    if client is None or not client.is_active:
+        return None
+    org = db.get(Organisation, client.org_id)
+    if org is None:
+        raise OrganisationNotFound()
+    return Actor(
+        kind="client",
+        name=client.name,
+        client_id=client.client_id,
+        client_org_id=client.org_id,
+        scopes=frozenset(row.scopes),
+    )

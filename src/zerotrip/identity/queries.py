@@ -1,0 +1,93 @@
+"""Identity reads: ``get_*`` raises NotFound, ``find_*`` returns None."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zerotrip.identity import permissions
+from zerotrip.identity.actor import Actor
+from zerotrip.identity.errors import (
+    EnterpriseNotFound,
+    NotYourRecord,
+    OrganisationNotFound,
+    OutsideOrgSubtree,
+    PersonNotFound,
+    ScopeNotGranted,
+)
+from zerotrip.identity.models import Enterprise, Organisation, Person, Relation
+
+
+def find_person_by_resident_id(db: Session, resident_id: str) -> Person | None:
+    return db.scalar(select(Person).where(Person.resident_id == resident_id.upper()))
+
+
+def get_person_for(db: Session, actor: Actor, *, resident_id: str) -> Person:
+    """The person's record if ``actor`` may read it.
+
+    A citizen asking for someone else is refused before any lookup, so the answer leaks nothing about
+    whether that number is registered. Raises NotYourRecord, ScopeNotGranted, OutsideOrgSubtree or
+    PersonNotFound.
+    """
+    resident_id = resident_id.upper()
+    if actor.kind == "citizen":
+        own = db.get(Person, actor.person_id) if actor.person_id else None
+        if own is None or own.resident_id != resident_id:
+            raise NotYourRecord()
+        return own
+    if actor.kind == "client" and "identity.persons.read" not in actor.scopes:
+        raise ScopeNotGranted(
+            "this needs the identity.persons.read scope", required_scope="identity.persons.read"
+        )
+    person = find_person_by_resident_id(db, resident_id)
+    if person is None:
+        raise PersonNotFound()
+    if not permissions.can_read_person(actor, person_id=person.id, division_code=person.division_code):
+        raise OutsideOrgSubtree("this person lives outside the region you serve")
+    return person
+
+
+def list_relatives(db: Session, person_id: uuid.UUID) -> list[tuple[str, Person]]:
+    rows = db.execute(
+        select(Relation.kind, Person)
+        .join(Person, Person.id == Relation.relative_id)
+        .where(Relation.person_id == person_id)
+        .order_by(Relation.kind, Person.birth_date)
+    ).all()
+    return [(kind, person) for kind, person in rows]
+
+
+def find_enterprise_by_uscc(db: Session, uscc: str) -> Enterprise | None:
+    return db.scalar(select(Enterprise).where(Enterprise.uscc == uscc.upper()))
+
+
+def get_enterprise(db: Session, uscc: str) -> Enterprise:
+    enterprise = find_enterprise_by_uscc(db, uscc)
+    if enterprise is None:
+        raise EnterpriseNotFound()
+    return enterprise
+
+
+def get_organisation(db: Session, org_id: int) -> Organisation:
+    org = db.get(Organisation, org_id)
+    if org is None:
+        raise OrganisationNotFound()
+    return org
+
+
+def find_organisation_by_code(db: Session, code: str) -> Organisation | None:
+    return db.scalar(select(Organisation).where(Organisation.code == code))
+
+
+def list_children(db: Session, org_id: int) -> list[Organisation]:
+    return list(
+        db.scalars(select(Organisation).where(Organisation.parent_id == org_id).order_by(Organisation.code))
+    )
+
+
+def list_ancestors(db: Session, org: Organisation) -> list[Organisation]:
+    ids = [int(part) for part in org.path.strip("/").split("/")]
+    found = {o.id: o for o in db.scalars(select(Organisation).where(Organisation.id.in_(ids)))}
+    return [found[i] for i in ids]

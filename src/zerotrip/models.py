@@ -1,0 +1,11 @@
+"""Every context's tables in one metadata, for migrations and the models-match-migrations test."""
+
+from __future__ import annotations
+
+from zerotrip.audit import models as audit_models
+from zerotrip.db import Base
+from zerotrip.identity import models as identity_models
+
+__all__ = ["audit_models", "identity_models", "metadata"]
+
+metadata = Base.metadata
