@@ -45,7 +45,9 @@ def create_app(
     )
 
     @app.middleware("http")
-    async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         rid = request.headers.get("x-request-id") or uuid.uuid4().hex
         token = request_id.set(rid[:64])
         try:

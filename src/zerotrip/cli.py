@@ -44,7 +44,8 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     data_dir: Annotated[
-        Path | None, typer.Option(help="Data directory (database, secrets, keys).", envvar="ZEROTRIP_DATA_DIR")
+        Path | None,
+        typer.Option(help="Data directory (database, secrets, keys).", envvar="ZEROTRIP_DATA_DIR"),
     ] = None,
     database_url: Annotated[
         str | None, typer.Option(help="Database URL; unset means SQLite in the data directory.")
@@ -86,7 +87,9 @@ def db_upgrade(ctx: typer.Context) -> None:
 def seed(
     ctx: typer.Context,
     citizens: Annotated[int, typer.Option(min=10, help="How many synthetic citizens to create.")] = 10_000,
-    seed_value: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same data.")] = 20261129,
+    seed_value: Annotated[
+        int, typer.Option("--seed", help="Random seed; the same seed gives the same data.")
+    ] = 20261129,
 ) -> None:
     """Seed the demo province (organisations, citizens, households, enterprises, staff) if it is empty."""
     settings: Settings = ctx.obj

@@ -12,7 +12,7 @@ from zerotrip.config import Settings
 from zerotrip.db import transaction
 from zerotrip.deps import get_db, get_settings, resolve_caller
 from zerotrip.identity import actions, auth, queries
-from zerotrip.identity.errors import InvalidClient, NotYourRecord, ScopeNotGranted
+from zerotrip.identity.errors import InvalidClient, NotYourRecord, PersonNotFound, ScopeNotGranted
 from zerotrip.identity.schemas import (
     EnterpriseCreate,
     EnterpriseRead,
@@ -96,7 +96,7 @@ def register_enterprise(body: EnterpriseCreate, request: Request, db: DB) -> Ent
     with transaction(db):
         rep = queries.find_person_by_resident_id(db, body.legal_representative_resident_id)
         if rep is None:
-            raise actions.PersonNotFound("the legal representative is not a registered person")
+            raise PersonNotFound("the legal representative is not a registered person")
         enterprise = actions.register_enterprise(
             db,
             actor=actor,

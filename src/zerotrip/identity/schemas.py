@@ -120,7 +120,7 @@ class MembershipRead(BaseModel):
 
 class TokenResponse(BaseModel):
     access_token: str
-    token_type: Literal["Bearer"] = "Bearer"
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     expires_in: int
     scope: str
 

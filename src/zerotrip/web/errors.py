@@ -54,13 +54,25 @@ def problem_response(request: Request, problem: Problem) -> Response:
         if renderer is not None:
             response: Response = renderer(request, problem)
             return response
-    headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 and request.url.path.startswith("/api/") else None
+    headers = (
+        {"WWW-Authenticate": "Bearer"}
+        if problem.status == 401 and request.url.path.startswith("/api/")
+        else None
+    )
     return JSONResponse(
-        problem.to_dict(instance=request.url.path), status_code=problem.status, media_type=PROBLEM_JSON, headers=headers
+        problem.to_dict(instance=request.url.path),
+        status_code=problem.status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
     )
 
 
-_HTTP_PROBLEMS: dict[int, type[Problem]] = {400: BadRequest, 401: NotAuthenticated, 403: NotAllowed, 404: NotFound}
+_HTTP_PROBLEMS: dict[int, type[Problem]] = {
+    400: BadRequest,
+    401: NotAuthenticated,
+    403: NotAllowed,
+    404: NotFound,
+}
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -87,7 +99,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         correlation_id = uuid.uuid4().hex
         log.exception("unexpected error %s on %s %s", correlation_id, request.method, request.url.path)
         return problem_response(
-            request, InternalError(f"quote this reference when you report it: {correlation_id}", correlation_id=correlation_id)
+            request,
+            InternalError(
+                f"quote this reference when you report it: {correlation_id}", correlation_id=correlation_id
+            ),
         )
 
     app.add_exception_handler(Problem, on_problem)

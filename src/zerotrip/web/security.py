@@ -14,7 +14,9 @@ CSP = (
 
 def install_security_headers(app: FastAPI, *, https: bool) -> None:
     @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         response = await call_next(request)
         headers = response.headers
         if not request.url.path.startswith("/api/docs"):
