@@ -5,11 +5,34 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 
+def _integral_floats_as_ints(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        # The decimal the float is written as (its repr), which is what jsonb keeps, not its binary value.
+        return int(Decimal(repr(value)))
+    if isinstance(value, dict):
+        return {key: _integral_floats_as_ints(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_integral_floats_as_ints(item) for item in value]
+    return value
+
+
 def canonical_json(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    """Sorted keys, no spaces, UTF-8; whole-number floats are written as integers.
+
+    PostgreSQL's jsonb keeps numbers as decimals and gives 1e20 back as the integer 100000000000000000000;
+    digests of what was written must match digests of what is read back.
+    """
+    return json.dumps(
+        _integral_floats_as_ints(value),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    ).encode()
 
 
 def event_digest(
