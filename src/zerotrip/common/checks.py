@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -13,9 +12,42 @@ _ID_CHECK = "10X98765432"
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
 _ORG_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2]
-_PROVINCES = {"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
-              "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65",
-              "71", "81", "82"}
+_PROVINCES = {
+    "11",
+    "12",
+    "13",
+    "14",
+    "15",
+    "21",
+    "22",
+    "23",
+    "31",
+    "32",
+    "33",
+    "34",
+    "35",
+    "36",
+    "37",
+    "41",
+    "42",
+    "43",
+    "44",
+    "45",
+    "46",
+    "50",
+    "51",
+    "52",
+    "53",
+    "54",
+    "61",
+    "62",
+    "63",
+    "64",
+    "65",
+    "71",
+    "81",
+    "82",
+}
 
 
 class InvalidIdentifier(ValueError):
@@ -119,7 +151,9 @@ def make_resident_id(*, division_code: str, birth_date: date, sequence: int, sex
     return first17 + resident_id_check_char(first17)
 
 
-def make_uscc(*, division_code: str, serial: int, registration_authority: str = "9", category: str = "1") -> str:
+def make_uscc(
+    *, division_code: str, serial: int, registration_authority: str = "9", category: str = "1"
+) -> str:
     body = f"{serial % 10**8:08d}"
     body = ("MA" + body[2:]) if serial % 3 == 0 else body
     org = body + org_code_check_char(body)
@@ -127,4 +161,3 @@ def make_uscc(*, division_code: str, serial: int, registration_authority: str = 
     return first17 + uscc_check_char(first17)
 
 
-_ = calendar

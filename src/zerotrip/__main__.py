@@ -1,0 +1,5 @@
+"""``python -m zerotrip`` runs the CLI."""
+
+from zerotrip.cli import main
+
+main()
