@@ -15,7 +15,7 @@ DOC = Path(__file__).parents[2] / "docs" / "problems.md"
 
 def all_problems() -> dict[str, type[Problem]]:
     for module in pkgutil.walk_packages(zerotrip.__path__, "zerotrip."):
-        if ".migrations" not in module.name:
+        if ".migrations" not in module.name and not module.name.endswith("__main__"):
             importlib.import_module(module.name)
     return dict(Problem.registry)
 
