@@ -1,0 +1,197 @@
+"""The demo builders: a deterministic plan, a whole province written through the identity actions, logins
+that work."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from zerotrip.audit.models import AuditEvent
+from zerotrip.common.checks import is_valid_resident_id, is_valid_uscc, parse_resident_id
+from zerotrip.common.divisions import counties
+from zerotrip.config import IdentitySettings
+from zerotrip.demo.names import PHONE_PATTERN
+from zerotrip.demo.orgs import DEPARTMENT_KEYS
+from zerotrip.demo.people import REFERENCE_DATE, plan_population
+from zerotrip.demo.seed import DemoLogins, demo_logins, is_seeded, seed_demo
+from zerotrip.identity import auth
+from zerotrip.identity.models import Account, Enterprise, Membership, Organisation, Person, Relation
+
+COUNTIES = {d.code for d in counties()}
+CJK_NAME = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
+
+
+# -- the plan: pure, no database ----------------------------------------------------------------------
+
+
+def test_the_same_seed_gives_the_same_population_and_another_seed_does_not() -> None:
+    first = plan_population(citizens=300, seed=7)
+    assert first == plan_population(citizens=300, seed=7)
+    assert first.people != plan_population(citizens=300, seed=8).people
+
+
+def test_the_plan_has_exactly_the_citizens_asked_for_with_valid_unique_ids() -> None:
+    plan = plan_population(citizens=1000, seed=11)
+    assert len(plan.people) == 1000
+    assert len({p.resident_id for p in plan.people}) == 1000
+    for person in plan.people:
+        parsed = parse_resident_id(person.resident_id)
+        assert (parsed.birth_date, parsed.sex) == (person.birth_date, person.sex)
+        assert parsed.division_code == person.division_code in COUNTIES
+        assert CJK_NAME.match(person.name), person.name
+        assert person.phone is None or PHONE_PATTERN.match(person.phone)
+    assert len({p.phone for p in plan.people if p.phone}) == sum(1 for p in plan.people if p.phone)
+
+
+def test_every_county_has_citizens_at_a_thousand() -> None:
+    plan = plan_population(citizens=1000, seed=3)
+    assert {p.division_code for p in plan.people} == COUNTIES
+
+
+def test_households_are_linked_families() -> None:
+    plan = plan_population(citizens=2000, seed=5)
+    kinds = Counter(h.kind for h in plan.households)
+    assert set(kinds) == {"single", "couple", "family", "newborn", "elderly", "three_generations"}
+    by_person = {i: h for h in plan.households for i in h.members}
+    for relation in plan.relations:
+        # Ties are recorded only within a household.
+        assert by_person[relation.person] is by_person[relation.relative]
+    parents = Counter(r.person for r in plan.relations if r.kind == "parent")
+    newborns = [
+        i
+        for i, p in enumerate(plan.people)
+        if p.birth_date > REFERENCE_DATE - timedelta(days=183) and parents[i] == 2
+    ]
+    assert newborns
+    first = plan.households[0]
+    assert (first.kind, first.division_code) == ("newborn", "330106")
+    assert len(plan.enterprises) == 40
+    assert all(is_valid_uscc(e.uscc) for e in plan.enterprises)
+
+
+def test_the_plan_refuses_a_population_too_small_for_the_demo_family() -> None:
+    with pytest.raises(ValueError, match="at least"):
+        plan_population(citizens=5)
+
+
+# -- the seed: through the real actions, on the real database ----------------------------------------
+
+
+@pytest.fixture
+def seeded(db: Session) -> DemoLogins:
+    assert not is_seeded(db)
+    stages: set[str] = set()
+    logins = seed_demo(db, citizens=300, seed=42, progress=lambda stage, done, total: stages.add(stage))
+    assert is_seeded(db)
+    assert stages == {"organisations", "citizens", "family ties", "enterprises", "staff", "logins"}
+    return logins
+
+
+def test_the_tree_has_the_province_11_cities_90_counties_and_staff_in_every_department(
+    db: Session, seeded: DemoLogins
+) -> None:
+    rows = db.execute(select(Organisation.kind, func.count()).group_by(Organisation.kind)).all()
+    kinds: dict[str, int] = {kind: count for kind, count in rows}
+    assert kinds == {"province": 1, "city": 11, "county": 90, "department": 102 * len(DEPARTMENT_KEYS)}
+    assert seeded.counts["organisations"] == sum(kinds.values())
+    province = db.scalars(select(Organisation).where(Organisation.kind == "province")).one()
+    at_province = db.scalars(
+        select(Organisation.code).where(
+            Organisation.parent_id == province.id, Organisation.kind == "department"
+        )
+    ).all()
+    assert sorted(at_province) == sorted(f"330000-{key}" for key in DEPARTMENT_KEYS)
+    assert (
+        db.scalar(select(Organisation.name).where(Organisation.code == "330000-health"))
+        == "浙江省卫生健康委员会"
+    )
+    assert (
+        db.scalar(select(Organisation.name).where(Organisation.code == "330100-fund"))
+        == "杭州住房公积金管理中心"
+    )
+    assert (
+        db.scalar(select(Organisation.name).where(Organisation.code == "330106-psb"))
+        == "杭州市公安局西湖区分局"
+    )
+
+    without_staff = db.scalars(
+        select(Organisation.code)
+        .outerjoin(Membership, Membership.org_id == Organisation.id)
+        .where(Organisation.kind == "department", Membership.id.is_(None))
+    ).all()
+    assert without_staff == []
+    roles = set(db.scalars(select(Membership.role).distinct()))
+    expected = {"reviewer", "certificate_issuer", "data_steward", "site_operator"}
+    assert roles >= expected | {"notice_publisher", "platform_admin"}
+    # Provisioned staff have no password until they activate; only the demo logins do.
+    with_password = db.scalar(
+        select(func.count()).select_from(Account).where(Account.password_hash.is_not(None))
+    )
+    assert with_password == len(seeded.entries)
+    assert db.scalar(select(Account.login_name).where(Account.login_name == "hz-xh-health-01"))
+
+
+def test_the_population_is_valid_and_linked(db: Session, seeded: DemoLogins) -> None:
+    ids = db.scalars(select(Person.resident_id)).all()
+    assert len(ids) == seeded.counts["citizens"] == 300
+    assert len(set(ids)) == len(ids)
+    assert all(is_valid_resident_id(value) for value in ids)
+
+    spouses = set(
+        db.execute(select(Relation.person_id, Relation.relative_id).where(Relation.kind == "spouse"))
+    )
+    assert spouses
+    assert spouses == {(b, a) for a, b in spouses}
+    households: dict[object, str | None] = {
+        row.id: row.household_no for row in db.execute(select(Person.id, Person.household_no))
+    }
+    assert all(households[a] == households[b] for a, b in spouses)
+
+    parent = aliased(Relation)
+    newborns = db.scalars(
+        select(Person.id)
+        .join(parent, (parent.person_id == Person.id) & (parent.kind == "parent"))
+        .where(Person.birth_date > REFERENCE_DATE - timedelta(days=183))
+        .group_by(Person.id)
+        .having(func.count(parent.id) == 2)
+    ).all()
+    assert newborns
+
+    usccs = db.scalars(select(Enterprise.uscc)).all()
+    assert len(usccs) == seeded.counts["enterprises"] == 6
+    assert all(is_valid_uscc(value) for value in usccs)
+
+    summary = db.scalars(select(AuditEvent).where(AuditEvent.action == "demo.population.seeded")).one()
+    assert summary.data["citizens"] == 300
+    # One summary instead of one event per person.
+    assert not db.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "identity.person.registered")
+    )
+
+
+def test_the_demo_logins_sign_in(db: Session, seeded: DemoLogins) -> None:
+    # What the CLI prints when the database is already seeded matches what seeding created.
+    assert demo_logins(seed=42) == DemoLogins(entries=seeded.entries)
+    portals = Counter(login.portal for login in seeded)
+    assert portals == {"citizen": 2, "staff": 6}
+    for n, login in enumerate(seeded):
+        outcome = auth.attempt_login(
+            db,
+            login_name=login.login_name,
+            password=login.password,
+            client_address=f"198.51.100.{n + 1}",
+            portal=login.portal,
+            settings=IdentitySettings(),
+        )
+        assert outcome.status == "signed_in", login
+    mother = db.scalars(select(Account).where(Account.login_name == seeded.entries[0].login_name)).one()
+    person = db.get(Person, mother.person_id)
+    assert person is not None and person.division_code == "330106" and person.sex == "female"
+    admin = db.scalars(select(Account).where(Account.login_name == "zj-admin")).one()
+    grants = auth.load_grants(db, admin.id)
+    assert [(g.role, g.org_path.count("/")) for g in grants] == [("platform_admin", 2)]
