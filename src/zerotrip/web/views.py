@@ -1,0 +1,97 @@
+"""View-models: the small, flat values templates receive instead of ORM objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zerotrip.identity import queries
+from zerotrip.identity.actor import Actor
+from zerotrip.identity.errors import PersonNotFound
+
+# identity.queries has no "the signed-in citizen's own record" or "the region for a division code" yet;
+# these two reads stand in for them and belong there (read-only, scoped to the actor's own person).
+from zerotrip.identity.models import Organisation, Person
+from zerotrip.problems import NotAllowed
+from zerotrip.web.i18n import N_
+
+ROLE_LABELS = {
+    "reviewer": N_("Reviewer"),
+    "certificate_issuer": N_("Certificate issuer"),
+    "data_steward": N_("Data steward"),
+    "site_operator": N_("Vaccination site operator"),
+    "notice_publisher": N_("Notice publisher"),
+    "platform_admin": N_("Platform administrator"),
+}
+MEMBER_LABEL = N_("Member")
+REGION_KINDS = ("province", "city", "county")
+
+
+def mask_resident_id(resident_id: str) -> str:
+    """Keep the first four and last four characters: 330106199005170213 → 3301**********0213."""
+    if len(resident_id) <= 8:
+        return "*" * len(resident_id)
+    return resident_id[:4] + "*" * (len(resident_id) - 8) + resident_id[-4:]
+
+
+@dataclass(frozen=True)
+class CitizenHome:
+    name: str
+    masked_resident_id: str
+    region_name: str | None
+    region_name_en: str | None
+
+
+@dataclass(frozen=True)
+class UnitRole:
+    org_name: str
+    org_name_en: str | None
+    role_label: str  # an English msgid, translated by the template
+
+
+@dataclass(frozen=True)
+class StaffHome:
+    name: str
+    units: tuple[UnitRole, ...]
+
+
+def citizen_home(db: Session, actor: Actor) -> CitizenHome:
+    """The signed-in citizen's own summary. Raises NotAllowed for anyone else, PersonNotFound."""
+    if actor.kind != "citizen" or actor.person_id is None:
+        raise NotAllowed(N_("This page is for citizens."))
+    person = db.get(Person, actor.person_id)
+    if person is None:
+        raise PersonNotFound()
+    region = db.scalar(
+        select(Organisation)
+        .where(Organisation.division_code == person.division_code, Organisation.kind.in_(REGION_KINDS))
+        .order_by(Organisation.depth.desc())
+        .limit(1)
+    )
+    # 浙江省杭州市西湖区 in Chinese; "Xihu District, Hangzhou, Zhejiang" in English when the names are known.
+    regions = [o for o in queries.list_ancestors(db, region) if o.kind in REGION_KINDS] if region else []
+    english = [o.name_en for o in reversed(regions) if o.name_en]
+    return CitizenHome(
+        name=person.name,
+        masked_resident_id=mask_resident_id(person.resident_id),
+        region_name="".join(o.name for o in regions) or None,
+        region_name_en=", ".join(english) if regions and len(english) == len(regions) else None,
+    )
+
+
+def staff_home(db: Session, actor: Actor) -> StaffHome:
+    """The signed-in staff member's units and roles. Raises NotAllowed for anyone else."""
+    if actor.kind != "staff":
+        raise NotAllowed(N_("This page is for staff."))
+    orgs = {grant.org_id: queries.get_organisation(db, grant.org_id) for grant in actor.grants}
+    units = tuple(
+        UnitRole(
+            org_name=orgs[grant.org_id].name,
+            org_name_en=orgs[grant.org_id].name_en,
+            role_label=ROLE_LABELS.get(grant.role or "", MEMBER_LABEL),
+        )
+        for grant in actor.grants
+    )
+    return StaffHome(name=actor.name, units=units)
