@@ -362,7 +362,7 @@ def build_population(
     ids = [p.id for p in people]
     for i, r in enumerate(plan.relations, start=1):
         actions.link_relatives(
-            db, actor=actor, person_id=ids[r.person], relative_id=ids[r.relative], kind=r.kind
+            db, actor=actor, person_id=ids[r.person], relative_id=ids[r.relative], kind=r.kind, audit=False
         )
         if i % batch == 0 or i == len(plan.relations):
             db.flush()

@@ -101,30 +101,39 @@ def register_person(
 
 
 def link_relatives(
-    db: Session, *, actor: Actor, person_id: uuid.UUID, relative_id: uuid.UUID, kind: str
+    db: Session,
+    *,
+    actor: Actor,
+    person_id: uuid.UUID,
+    relative_id: uuid.UUID,
+    kind: str,
+    audit: bool = True,
 ) -> None:
     """Record a family tie in both directions: spouse↔spouse, parent↔child (``kind`` is what the relative
-    is to the person)."""
+    is to the person). Needs the right to register people where both live. Raises ValidationFailed,
+    PersonNotFound, NotAllowed. ``audit=False`` is only for bulk loads that record one summary event."""
     inverse = {"spouse": "spouse", "parent": "child", "child": "parent"}
     if kind not in inverse:
         raise ValidationFailed.field("kind", "must be spouse, parent or child")
     if person_id == relative_id:
         raise ValidationFailed.field("relative_id", "a person cannot be their own relative")
     for pid in (person_id, relative_id):
-        if db.get(Person, pid) is None:
+        person = db.get(Person, pid)
+        if person is None:
             raise PersonNotFound()
-    if not permissions.can_register_person(actor, division_code="330000"):
-        raise NotAllowed("recording family ties needs the platform administrator role")
+        if not permissions.can_register_person(actor, division_code=person.division_code):
+            raise NotAllowed("recording family ties needs the platform administrator role where both live")
     db.add(Relation(person_id=person_id, relative_id=relative_id, kind=kind))
     db.add(Relation(person_id=relative_id, relative_id=person_id, kind=inverse[kind]))
-    record_event(
-        db,
-        actor=actor.principal,
-        action="identity.relation.recorded",
-        subject_type="person",
-        subject_id=str(person_id),
-        data={"relative_id": str(relative_id), "kind": kind},
-    )
+    if audit:
+        record_event(
+            db,
+            actor=actor.principal,
+            action="identity.relation.recorded",
+            subject_type="person",
+            subject_id=str(person_id),
+            data={"relative_id": str(relative_id), "kind": kind},
+        )
 
 
 def register_enterprise(

@@ -49,6 +49,26 @@ def get_person_for(db: Session, actor: Actor, *, resident_id: str) -> Person:
     return person
 
 
+def get_own_person(db: Session, actor: Actor) -> Person:
+    """The signed-in citizen's own record. Raises NotYourRecord for anyone else, PersonNotFound."""
+    if actor.kind != "citizen" or actor.person_id is None:
+        raise NotYourRecord("this is for signed-in citizens")
+    person = db.get(Person, actor.person_id)
+    if person is None:
+        raise PersonNotFound()
+    return person
+
+
+def find_region(db: Session, division_code: str) -> Organisation | None:
+    """The most specific region (province, city or county) carrying ``division_code``."""
+    return db.scalar(
+        select(Organisation)
+        .where(Organisation.division_code == division_code, Organisation.kind != "department")
+        .order_by(Organisation.depth.desc())
+        .limit(1)
+    )
+
+
 def list_relatives(db: Session, person_id: uuid.UUID) -> list[tuple[str, Person]]:
     rows = db.execute(
         select(Relation.kind, Person)

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zerotrip.identity import queries
 from zerotrip.identity.actor import Actor
-from zerotrip.identity.errors import PersonNotFound
 
-# identity.queries has no "the signed-in citizen's own record" or "the region for a division code" yet;
-# these two reads stand in for them and belong there (read-only, scoped to the actor's own person).
-from zerotrip.identity.models import Organisation, Person
 from zerotrip.problems import NotAllowed
 from zerotrip.web.i18n import N_
 
@@ -61,15 +56,8 @@ def citizen_home(db: Session, actor: Actor) -> CitizenHome:
     """The signed-in citizen's own summary. Raises NotAllowed for anyone else, PersonNotFound."""
     if actor.kind != "citizen" or actor.person_id is None:
         raise NotAllowed(N_("This page is for citizens."))
-    person = db.get(Person, actor.person_id)
-    if person is None:
-        raise PersonNotFound()
-    region = db.scalar(
-        select(Organisation)
-        .where(Organisation.division_code == person.division_code, Organisation.kind.in_(REGION_KINDS))
-        .order_by(Organisation.depth.desc())
-        .limit(1)
-    )
+    person = queries.get_own_person(db, actor)
+    region = queries.find_region(db, person.division_code)
     # 浙江省杭州市西湖区 in Chinese; "Xihu District, Hangzhou, Zhejiang" in English when the names are known.
     regions = [o for o in queries.list_ancestors(db, region) if o.kind in REGION_KINDS] if region else []
     english = [o.name_en for o in reversed(regions) if o.name_en]

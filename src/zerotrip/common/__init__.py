@@ -1,0 +1,1 @@
+"""Kernel helpers with no domain knowledge: identifier checks, divisions, clock, request context."""
