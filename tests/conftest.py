@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from zerotrip.app import create_app
-from zerotrip.config import Settings
+from zerotrip.config import AuditSettings, Settings
 from zerotrip.db import make_engine
 from zerotrip.keys import KeyStore
 from zerotrip.migrations import upgrade
@@ -84,7 +84,13 @@ def new_database(
 def settings(tmp_path_factory: pytest.TempPathFactory, new_database: object) -> Settings:
     data_dir = tmp_path_factory.mktemp("data")
     url = new_database(migrate=True)  # type: ignore[operator]
-    return Settings(data_dir=data_dir, database_url=url, key_passphrase=None)
+    # No background sealing: test sessions join a transaction that is rolled back.
+    return Settings(
+        data_dir=data_dir,
+        database_url=url,
+        key_passphrase=None,
+        audit=AuditSettings(checkpoint_interval_seconds=0),
+    )
 
 
 @pytest.fixture(scope="session")

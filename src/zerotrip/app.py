@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from zerotrip import __version__
+from zerotrip.audit.tasks import seal_pending
 from zerotrip.common.context import request_id
 from zerotrip.config import Settings
 from zerotrip.db import make_engine, make_sessionmaker
@@ -20,6 +25,37 @@ from zerotrip.web import install_web
 log = logging.getLogger("zerotrip")
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Background duties of a running server: periodic sealing of the audit log."""
+    settings: Settings = app.state.settings
+    interval = settings.audit.checkpoint_interval_seconds
+    task = asyncio.create_task(_seal_periodically(app, interval)) if interval > 0 else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def _seal_periodically(app: FastAPI, interval: int) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            sealed = await anyio.to_thread.run_sync(
+                lambda: seal_pending(
+                    app.state.session_factory, keys=app.state.keys, settings=app.state.settings.audit
+                )
+            )
+            if sealed:
+                log.info("sealed %d audit events", sealed)
+        except Exception:
+            # Tampering or a database hiccup must not stop the server; `zerotrip audit verify` reports it.
+            log.exception("sealing the audit log failed")
+
+
 def create_app(
     settings: Settings,
     *,
@@ -28,6 +64,7 @@ def create_app(
 ) -> FastAPI:
     """The whole platform as one ASGI app. Nothing connects to the database until a request arrives."""
     app = FastAPI(
+        lifespan=_lifespan,
         title="zerotrip",
         version=__version__,
         summary="Once-only digital government: the departments' data travels so citizens don't.",

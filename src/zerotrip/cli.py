@@ -19,6 +19,8 @@ from zerotrip import __version__
 from zerotrip.audit import cli as audit_cli
 from zerotrip.config import Settings
 from zerotrip.db import make_engine, make_sessionmaker, transaction
+from zerotrip.demo.people import DEFAULT_SEED
+from zerotrip.demo.seed import DemoLogins, demo_logins, is_seeded, seed_demo
 from zerotrip.identity import cli as identity_cli
 from zerotrip.migrations import upgrade
 
@@ -59,12 +61,7 @@ def root(
         overrides["data_dir"] = data_dir
     if database_url is not None:
         overrides["database_url"] = database_url
-    settings = Settings(**overrides)  # type: ignore[arg-type]
-    # Worker processes started by `serve` rebuild Settings from the environment; keep them in step.
-    os.environ["ZEROTRIP_DATA_DIR"] = str(settings.data_dir)
-    if settings.database_url:
-        os.environ["ZEROTRIP_DATABASE_URL"] = settings.database_url
-    ctx.obj = settings
+    ctx.obj = Settings(**overrides)  # type: ignore[arg-type]
 
 
 def prepare_database(settings: Settings) -> Engine:
@@ -97,8 +94,6 @@ def seed(
 
 
 def _seed(settings: Settings, engine: Engine, *, citizens: int, seed_value: int) -> bool:
-    from zerotrip.demo.seed import is_seeded, seed_demo
-
     sessions = make_sessionmaker(engine)
     with sessions() as db:
         if is_seeded(db):
@@ -114,12 +109,12 @@ def _seed(settings: Settings, engine: Engine, *, citizens: int, seed_value: int)
     return True
 
 
-def _print_logins(logins: object) -> None:
+def _print_logins(logins: DemoLogins) -> None:
     table = Table(title="Demo logins")
     for column in ("portal", "login", "password", "who"):
         table.add_column(column)
-    for entry in getattr(logins, "entries", []):
-        table.add_row(entry.portal, entry.login_name, entry.password, entry.description)
+    for entry in logins.entries:
+        table.add_row(entry.portal, entry.login_name, entry.password, entry.who)
     console.print(table)
 
 
@@ -134,9 +129,7 @@ def demo(
     """Create or upgrade the database, seed the demo province if empty, print the logins, and serve."""
     settings: Settings = ctx.obj
     engine = prepare_database(settings)
-    if not _seed(settings, engine, citizens=citizens, seed_value=20261129):
-        from zerotrip.demo.seed import demo_logins
-
+    if not _seed(settings, engine, citizens=citizens, seed_value=DEFAULT_SEED):
         _print_logins(demo_logins())
     engine.dispose()
     if serve_after:
@@ -156,6 +149,10 @@ def serve(
 
 
 def _serve(settings: Settings, *, host: str | None, port: int | None, workers: int) -> None:
+    # Worker processes rebuild Settings from the environment; hand them what the options chose.
+    os.environ["ZEROTRIP_DATA_DIR"] = str(settings.data_dir)
+    if settings.database_url:
+        os.environ["ZEROTRIP_DATABASE_URL"] = settings.database_url
     bind_host = host or settings.web.host
     bind_port = port or settings.web.port
     console.print(f"Serving zerotrip on [bold]http://{bind_host}:{bind_port}[/] (Ctrl+C to stop)")

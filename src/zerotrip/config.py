@@ -48,6 +48,12 @@ class IdentitySettings(BaseModel):
 
 
 class AuditSettings(BaseModel):
+    checkpoint_interval_seconds: int = Field(
+        60,
+        ge=0,
+        le=86_400,
+        description="How often a running server seals new audit events under a checkpoint; 0 turns it off.",
+    )
     checkpoint_max_events: int = Field(
         10_000, ge=1, le=1_000_000, description="Most events one signed checkpoint covers."
     )
