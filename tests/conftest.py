@@ -1,4 +1,4 @@
-"""Test fixtures: a real database built by the real migrations, once per run; a rolled-back transaction per test.
+"""Test fixtures: a real database built by the real migrations; a rolled-back transaction per test.
 
 ``ZEROTRIP_TEST_DATABASE`` chooses the engine: ``sqlite`` (default) or ``postgresql``. For PostgreSQL a
 database with a unique name is created on ``ZEROTRIP_TEST_PG_URL`` (default: the local server as user

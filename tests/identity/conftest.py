@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 from sqlalchemy.orm import Session
-from zerotrip.common.checks import make_resident_id
 
+from zerotrip.common.checks import make_resident_id
 from zerotrip.config import IdentitySettings
 from zerotrip.identity import actions, auth
 from zerotrip.identity.actor import system

@@ -7,8 +7,8 @@ from datetime import date
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from zerotrip.common.checks import make_resident_id, make_uscc
 
+from zerotrip.common.checks import make_resident_id, make_uscc
 from zerotrip.deps import SESSION_COOKIE
 from zerotrip.identity import auth
 from zerotrip.identity.actor import system

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 
 from zerotrip.identity import queries
 from zerotrip.identity.actor import Actor
-
 from zerotrip.problems import NotAllowed
 from zerotrip.web.i18n import N_
 
