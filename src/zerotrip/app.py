@@ -17,6 +17,7 @@ from zerotrip import __version__
 from zerotrip.audit.tasks import seal_pending
 from zerotrip.common.context import request_id
 from zerotrip.config import Settings
+from zerotrip.datahub.api import router as datahub_router
 from zerotrip.db import make_engine, make_sessionmaker
 from zerotrip.identity.api import router as identity_router
 from zerotrip.keys import KeyStore
@@ -95,6 +96,7 @@ def create_app(
         return response
 
     app.include_router(identity_router)
+    app.include_router(datahub_router)
     install_web(app, settings)
     return app
 

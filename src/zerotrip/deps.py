@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from zerotrip.config import Settings
@@ -14,7 +15,7 @@ from zerotrip.identity.actor import ANONYMOUS, Actor
 from zerotrip.identity.auth import resolve_bearer, resolve_session
 from zerotrip.identity.errors import InvalidToken
 from zerotrip.keys import KeyStore
-from zerotrip.problems import CsrfFailed
+from zerotrip.problems import CsrfFailed, NotAuthenticated
 
 SESSION_COOKIE = "zt_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -70,3 +71,21 @@ def resolve_caller(request: Request, db: Session) -> Caller:
                 is_second_factor_pending=resolved.is_second_factor_pending,
             )
     return Caller(actor=ANONYMOUS)
+
+
+def current_actor(request: Request, db: Annotated[Session, Depends(get_db)]) -> Actor:
+    """The signed-in caller (person or API client); anonymous callers get 401."""
+    actor = resolve_caller(request, db).actor
+    if not actor.is_authenticated:
+        raise NotAuthenticated()
+    return actor
+
+
+def any_actor(request: Request, db: Annotated[Session, Depends(get_db)]) -> Actor:
+    """The caller, possibly anonymous (public endpoints)."""
+    return resolve_caller(request, db).actor
+
+
+DB = Annotated[Session, Depends(get_db)]
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+AnyActor = Annotated[Actor, Depends(any_actor)]

@@ -24,9 +24,10 @@ from zerotrip.common import clock
 Sex = Literal["male", "female"]
 
 DIGITS = "0123456789"
+UPPER_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 """GB 32100 code characters: digits and upper-case letters without I, O, S, V and Z; values 0..30."""
-MOD37_36_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+MOD37_36_ALPHABET = UPPER_ALNUM
 """ISO 7064 MOD 37,36 characters; values 0..35."""
 
 _ID_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))  # 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, ...
@@ -101,8 +102,9 @@ def parse_resident_id(value: str, *, today: date | None = None) -> ResidentId:
     value = value.strip()
     if len(value) != 18:
         raise InvalidIdentifier("must be 18 characters")
-    value = value.upper()
-    if not _is_ascii_digits(value[:17]) or value[17] not in "0123456789X":
+    # Reject non-ASCII before upper-casing, which can change a string's length ("ß" becomes "SS").
+    value = value.upper() if value.isascii() else value
+    if not _is_ascii_digits(value[:17]) or value[17] not in DIGITS + "X":
         raise InvalidIdentifier("must be 17 digits followed by a digit or X")
     try:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
@@ -134,7 +136,7 @@ def org_code_check_char(body8: str) -> str:
 
     Body characters count 0-9 for digits and 10-35 for A-Z. Raises InvalidIdentifier for anything else.
     """
-    if len(body8) != 8 or not body8.isascii() or not body8.isalnum() or not body8.upper() == body8:
+    if len(body8) != 8 or any(c not in UPPER_ALNUM for c in body8):
         raise InvalidIdentifier("organisation code body must be 8 digits or upper-case letters")
     total = sum(int(c, 36) * w for c, w in zip(body8, _ORG_WEIGHTS, strict=True))
     check = 11 - total % 11
@@ -163,7 +165,7 @@ def parse_uscc(value: str) -> Uscc:
     value = value.strip()
     if len(value) != 18:
         raise InvalidIdentifier("must be 18 characters")
-    value = value.upper()
+    value = value.upper() if value.isascii() else value
     if any(c not in USCC_ALPHABET for c in value):
         raise InvalidIdentifier("contains a character outside 0-9 and A-Y (without I, O, S, V, Z)")
     if not value[2:8].isdigit():
@@ -198,7 +200,7 @@ def _mod37_36_product(value: str) -> int:
     product = modulus
     for c in value:
         digit = MOD37_36_ALPHABET.find(c)
-        if digit < 0 or not c:
+        if digit < 0:
             raise InvalidIdentifier("contains a character outside 0-9 and A-Z")
         total = (product + digit) % modulus or modulus
         product = (total * 2) % (modulus + 1)
