@@ -8,6 +8,7 @@ lists them all and a test keeps the two in step.
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 from pydantic import BaseModel, Field, SecretStr
@@ -68,6 +69,46 @@ class AuditSettings(BaseModel):
     )
 
 
+class DatahubSettings(BaseModel):
+    share_decision_working_days: int = Field(
+        5,
+        ge=1,
+        le=60,
+        description=(
+            "Working days the owning department's steward has to decide a conditional share request before"
+            " it is flagged to the platform operator."
+        ),
+    )
+    grant_days: int = Field(
+        365, ge=1, le=3650, description="Calendar days a share grant lasts before it expires."
+    )
+    gateway_rate_per_minute: int = Field(
+        600,
+        ge=1,
+        le=1_000_000,
+        description=(
+            "Gateway calls one API client may make per minute, counted in a sliding window per worker"
+            " process (so the platform-wide limit is this times the number of workers)."
+        ),
+    )
+    objection_working_days: int = Field(
+        10, ge=1, le=60, description="Working days a steward has to correct or answer an objection."
+    )
+    holidays: list[date] = Field(
+        default_factory=list,
+        description=(
+            "Public holidays that are not working days, as a JSON list of ISO dates (Saturdays and"
+            " Sundays never are)."
+        ),
+    )
+    working_weekend_days: list[date] = Field(
+        default_factory=list,
+        description=(
+            "Saturdays or Sundays that are working days (调休 make-up days), as a JSON list of ISO dates."
+        ),
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ZEROTRIP_", env_nested_delimiter="__", extra="ignore")
 
@@ -95,6 +136,9 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings, description="Web server and pages.")
     identity: IdentitySettings = Field(default_factory=IdentitySettings, description="Login and tokens.")
     audit: AuditSettings = Field(default_factory=AuditSettings, description="Audit log checkpoints.")
+    datahub: DatahubSettings = Field(
+        default_factory=DatahubSettings, description="Sharing deadlines, grants and the gateway."
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from zerotrip.datahub import catalogue, grades, queries
+from zerotrip.datahub.api_gateway import router as gateway_router
+from zerotrip.datahub.api_objections import router as objections_router
+from zerotrip.datahub.api_sharing import router as sharing_router
 from zerotrip.datahub.models import Resource
 from zerotrip.datahub.permissions import can_browse_catalogue
 from zerotrip.datahub.schemas import FieldRead, ResourcePage, ResourceRead, ResourceSpec, ResourceSummary
@@ -14,6 +17,9 @@ from zerotrip.identity import queries as identity_queries
 from zerotrip.problems import NotAllowed
 
 router = APIRouter(prefix="/api/datahub", tags=["datahub"])
+router.include_router(sharing_router)
+router.include_router(gateway_router)
+router.include_router(objections_router)
 
 
 def resource_read(db: DB, resource: Resource) -> ResourceRead:

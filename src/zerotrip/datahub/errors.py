@@ -77,6 +77,18 @@ class ObjectionClosed(Conflict):
     title = "This objection has already been answered"
 
 
+class ObjectionNotAllowed(NotAllowed):
+    """Citizens object only to records about themselves, consumers only to fields a live grant covers."""
+
+    slug = "datahub/objection-not-allowed"
+    title = "You may not object to this record"
+
+
+class RecordNotFound(NotFound):
+    slug = "datahub/record-not-found"
+    title = "No such record"
+
+
 class NotOpen(NotAllowed):
     slug = "datahub/not-open"
     title = "This resource is not open data, or needs an approved application"
