@@ -40,6 +40,10 @@ class Problem(Exception):
         self.errors = errors or []
         self.extensions = extensions
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers that belong with this problem (none by default)."""
+        return {}
+
     def to_dict(self, *, instance: str | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {"type": f"/problems/{self.slug}", "title": self.title, "status": self.status}
         if self.detail:
@@ -101,9 +105,15 @@ class CsrfFailed(Problem):
 
 
 class RateLimited(Problem):
+    """Raise with ``retry_after=SECONDS`` to tell the client when to come back (a Retry-After header)."""
+
     slug = "rate-limited"
     title = "Too many requests; wait and try again"
     status = 429
+
+    def headers(self) -> dict[str, str]:
+        retry_after = self.extensions.get("retry_after")
+        return {"Retry-After": str(int(retry_after))} if retry_after is not None else {}
 
 
 class InternalError(Problem):

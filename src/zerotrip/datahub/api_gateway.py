@@ -7,15 +7,12 @@ The gateway's rate limit is a sliding window kept in this worker process's memor
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
 
 from zerotrip.config import Settings
 from zerotrip.datahub import gateway, uselog
-from zerotrip.datahub.errors import GatewayRateLimited
 from zerotrip.datahub.ratelimit import SlidingWindowLimiter
 from zerotrip.datahub.schemas_sharing import DataUse, ExistsQuery, ExistsResult, LookupQuery, LookupResult
 from zerotrip.db import transaction
@@ -48,26 +45,22 @@ Limiter = Annotated[SlidingWindowLimiter, Depends(gateway_limiter)]
     responses={403: {"description": "No live grant covers the resource, fields and purpose"}, 429: {}},
 )
 def lookup(
-    resource_code: str, body: LookupQuery, request: Request, db: DB, actor: CurrentActor, limiter: Limiter
-) -> LookupResult | JSONResponse:
+    resource_code: str, body: LookupQuery, db: DB, actor: CurrentActor, limiter: Limiter
+) -> LookupResult:
     """Only granted fields, masked by grade unless the grant allows clear values, each record with its
     source department, last update and version. Every subject asked about is recorded in the audit log."""
-
-    def read() -> LookupResult:
-        with transaction(db):
-            results = gateway.lookup(
-                db,
-                actor=actor,
-                resource_code=resource_code,
-                subject_keys=body.subjects,
-                fields=body.fields,
-                purpose=body.purpose,
-                on_behalf_of=body.on_behalf_of,
-                limiter=limiter,
-            )
-        return LookupResult(resource_code=resource_code, purpose=body.purpose, results=results)
-
-    return _unless_limited(request, read)
+    with transaction(db):
+        results = gateway.lookup(
+            db,
+            actor=actor,
+            resource_code=resource_code,
+            subject_keys=body.subjects,
+            fields=body.fields,
+            purpose=body.purpose,
+            on_behalf_of=body.on_behalf_of,
+            limiter=limiter,
+        )
+    return LookupResult(resource_code=resource_code, purpose=body.purpose, results=results)
 
 
 @router.post(
@@ -77,40 +70,22 @@ def lookup(
     responses={403: {"description": "No live grant covers the subject field for this purpose"}, 429: {}},
 )
 def exists(
-    resource_code: str, body: ExistsQuery, request: Request, db: DB, actor: CurrentActor, limiter: Limiter
-) -> ExistsResult | JSONResponse:
+    resource_code: str, body: ExistsQuery, db: DB, actor: CurrentActor, limiter: Limiter
+) -> ExistsResult:
     """A yes or no (for negative facts such as "holds no real estate"), revealing nothing else."""
-
-    def check() -> ExistsResult:
-        with transaction(db):
-            answer = gateway.exists(
-                db,
-                actor=actor,
-                resource_code=resource_code,
-                subject_key=body.subject,
-                purpose=body.purpose,
-                on_behalf_of=body.on_behalf_of,
-                limiter=limiter,
-            )
-        return ExistsResult(exists=answer)
-
-    return _unless_limited(request, check)
+    with transaction(db):
+        answer = gateway.exists(
+            db,
+            actor=actor,
+            resource_code=resource_code,
+            subject_key=body.subject,
+            purpose=body.purpose,
+            on_behalf_of=body.on_behalf_of,
+            limiter=limiter,
+        )
+    return ExistsResult(exists=answer)
 
 
 @router.get("/me/data-uses", response_model=list[DataUse], summary="Who used my data (citizens)")
 def my_data_uses(db: DB, actor: CurrentActor, limit: int = Query(200, ge=1, le=1000)) -> list[DataUse]:
     return uselog.list_data_uses(db, actor=actor, limit=limit)
-
-
-def _unless_limited(request: Request, call: Callable[[], T]) -> T | JSONResponse:
-    # The one problem handler sets no Retry-After header, so a refused call is answered here.
-    try:
-        return call()
-    except GatewayRateLimited as problem:
-        wait = int(problem.extensions.get("retry_after", 60))
-        return JSONResponse(
-            problem.to_dict(instance=request.url.path),
-            status_code=problem.status,
-            media_type="application/problem+json",
-            headers={"Retry-After": str(wait)},
-        )

@@ -53,12 +53,11 @@ def problem_response(request: Request, problem: Problem) -> Response:
         renderer = getattr(request.app.state, "render_problem", None)
         if renderer is not None:
             response: Response = renderer(request, problem)
+            response.headers.update(problem.headers())
             return response
-    headers = (
-        {"WWW-Authenticate": "Bearer"}
-        if problem.status == 401 and request.url.path.startswith("/api/")
-        else None
-    )
+    headers = problem.headers()
+    if problem.status == 401 and request.url.path.startswith("/api/"):
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(
         problem.to_dict(instance=request.url.path),
         status_code=problem.status,
