@@ -107,6 +107,24 @@ class DatahubSettings(BaseModel):
             "Saturdays or Sundays that are working days (调休 make-up days), as a JSON list of ISO dates."
         ),
     )
+    feed_lag_seconds: float = Field(
+        2.0,
+        ge=0,
+        le=3600,
+        description=(
+            "Return feeds leave out changes younger than this, so that write transactions still in flight"
+            " commit before a reader's cursor passes them."
+        ),
+    )
+    open_rate_per_minute: int = Field(
+        600,
+        ge=0,
+        le=1_000_000,
+        description=(
+            "Open data API requests one client address may make per minute, per worker process; 0 turns the"
+            " limit off."
+        ),
+    )
 
 
 class Settings(BaseSettings):

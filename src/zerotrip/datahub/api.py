@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from zerotrip.datahub import catalogue, grades, queries
 from zerotrip.datahub.api_gateway import router as gateway_router
 from zerotrip.datahub.api_objections import router as objections_router
+from zerotrip.datahub.api_open import router as open_router
 from zerotrip.datahub.api_sharing import router as sharing_router
 from zerotrip.datahub.models import Resource
 from zerotrip.datahub.permissions import can_browse_catalogue
@@ -20,6 +21,7 @@ router = APIRouter(prefix="/api/datahub", tags=["datahub"])
 router.include_router(sharing_router)
 router.include_router(gateway_router)
 router.include_router(objections_router)
+router.include_router(open_router)
 
 
 def resource_read(db: DB, resource: Resource) -> ResourceRead:

@@ -92,3 +92,20 @@ class RecordNotFound(NotFound):
 class NotOpen(NotAllowed):
     slug = "datahub/not-open"
     title = "This resource is not open data, or needs an approved application"
+
+
+class OpenApplicationNotFound(NotFound):
+    slug = "datahub/open-application-not-found"
+    title = "No such open data application"
+
+
+class OpenApplicationClosed(Conflict):
+    slug = "datahub/open-application-closed"
+    title = "This open data application has already been decided"
+
+
+class RegionNotCovered(NotAllowed):
+    """A return feed was asked for a region outside the division of the caller's organisation."""
+
+    slug = "datahub/region-not-covered"
+    title = "This region is outside your organisation's division"

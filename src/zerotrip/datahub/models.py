@@ -171,6 +171,8 @@ class Record(Base):
     __table_args__ = (
         UniqueConstraint("resource_id", "record_key"),
         Index("ix_datahub_record_subject", "resource_id", "subject_key"),
+        # Open data filters by district and other region-sized reads: the live records of one region.
+        Index("ix_datahub_record_region", "resource_id", "division_code", "is_deleted"),
     )
 
 
