@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,17 +14,19 @@ from sqlalchemy.orm import Session
 
 from zerotrip.audit.models import AuditEvent
 from zerotrip.common import clock
-from zerotrip.datahub import feed
+from zerotrip.datahub import catalogue, feed
 from zerotrip.datahub.errors import NoGrant, RegionNotCovered
 from zerotrip.datahub.models import Grant, Record, RecordVersion, Resource
 from zerotrip.datahub.records import delete_record, upsert_record
+from zerotrip.db import make_engine, make_sessionmaker, transaction
 from zerotrip.identity import actions
 from zerotrip.identity.actor import Actor, system
 from zerotrip.identity.models import ApiClient, Organisation
 from zerotrip.problems import ValidationFailed
 
-from .conftest import DatahubWorld
-from .open_helpers import api_client, bearer, client_actor, estate_row
+from ..conftest import engine_kind
+from .conftest import DatahubWorld, county_stats_spec
+from .open_helpers import COUNTY_ROWS, api_client, bearer, client_actor, estate_row
 
 T0 = datetime(2024, 6, 3, 9, 0, tzinfo=UTC)
 ESTATE_FIELDS = ["certificate_no", "holder_id", "holder_name", "area", "district"]
@@ -263,3 +266,66 @@ def test_the_feed_over_http(client: TestClient, db: Session, hub: DatahubWorld) 
     assert outside.json()["type"] == "/problems/datahub/region-not-covered"
     open_stats = client.get(f"/api/datahub/feeds/{hub.county_stats.code}", headers=headers)
     assert open_stats.json()["type"] == "/problems/datahub/no-grant"
+
+
+@pytest.mark.postgres_only
+def test_the_feed_pauses_while_a_write_is_in_flight(new_database: Callable[..., str]) -> None:
+    """With real, concurrent transactions: a reader never passes versions a writer has not committed."""
+    if engine_kind() != "postgresql":
+        pytest.skip("SQLite has one writer at a time, so its version ids always commit in order")
+    engine = make_engine(new_database(migrate=True))
+    factory = make_sessionmaker(engine)
+    root = system("test")
+    try:
+        with factory() as db, transaction(db):
+            province = actions.create_organisation(
+                db, actor=root, kind="province", code="330000", name="浙江省", division_code="330000"
+            )
+            land = actions.create_organisation(
+                db,
+                actor=root,
+                kind="department",
+                code="330000-land",
+                name="浙江省自然资源厅",
+                division_code="330000",
+                parent_id=province.id,
+            )
+            resource = catalogue.catalogue_resource(db, actor=root, spec=county_stats_spec(land.id))
+            upsert_record(db, resource=resource, data=COUNTY_ROWS[0], changed_by="test")
+        code = resource.code
+
+        def read(after: str = "") -> feed.FeedPage:
+            with factory() as db, transaction(db):
+                return feed.read_feed(db, actor=root, code=code, after=after, lag_seconds=0)
+
+        first = read()
+        assert len(first.items) == 1
+        with factory() as writer:
+            fresh = writer.get(Resource, resource.id)
+            assert fresh is not None
+            upsert_record(writer, resource=fresh, data=COUNTY_ROWS[1], changed_by="test")
+            writer.flush()  # the version row exists, uncommitted, and the writer holds the resource row
+            # Meanwhile a later version id commits (written past the lock, as nothing in zerotrip does).
+            with factory() as other, transaction(other):
+                record = other.scalars(select(Record).where(Record.resource_id == resource.id)).one()
+                other.add(
+                    RecordVersion(
+                        record_id=record.id,
+                        resource_id=resource.id,
+                        version=record.version,
+                        operation="upsert",
+                        record_key=record.record_key,
+                        division_code=record.division_code,
+                        data=record.data,
+                        changed_by="test",
+                        changed_at=clock.now(),
+                    )
+                )
+            paused = read(first.next_cursor)
+            assert paused.items == [] and paused.next_cursor == first.next_cursor and not paused.has_more
+            writer.commit()
+        resumed = read(first.next_cursor)
+        assert [i.data["month"] for i in resumed.items] == [COUNTY_ROWS[1]["month"], COUNTY_ROWS[0]["month"]]
+        assert int(resumed.items[0].cursor) < int(resumed.items[1].cursor)
+    finally:
+        engine.dispose()

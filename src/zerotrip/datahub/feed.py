@@ -5,18 +5,27 @@ Every change to a record is a :class:`RecordVersion` row (see ``records.py``); t
 id order, so a version's id is its cursor. A consumer reads a page, stores ``next_cursor``, and later asks
 for what came after it: nothing is lost and nothing repeats, as long as ids become visible in order.
 
-Ordering and the lag, the trade-off. Ids come from a sequence (PostgreSQL) when the row is written, but
-become visible when its transaction commits, so a transaction that wrote id 100 and commits after another
-that wrote id 101 would let a reader pass 101 and never see 100. SQLite has one writer at a time, so its
-ids always commit in order. On PostgreSQL, loads hold a row lock on the resource for their whole
-transaction, so one resource's load versions commit in id order. For writers that take no such lock (a
-single correction, an API push), the feed only returns versions whose ``changed_at`` is older than a small
-lag (``ZEROTRIP_DATAHUB__FEED_LAG_SECONDS``, 2 s by default): a short transaction has committed by then.
-The price is that changes reach the lower level that much later, and the guarantee is only as good as the
-lag is long compared with the longest unlocked write transaction; a writer that keeps its transaction open
-longer than the lag after writing a version, without the resource lock, could still be overtaken. The
-alternatives (tracking transaction ids, or a reader that waits for writers' locks) cost more than the
-lag and tie the feed to one engine.
+Ordering, the lock and the lag: the trade-off. Ids come from a sequence (PostgreSQL) when the row is
+written but become visible when its transaction commits, so a transaction that wrote id 100 and commits
+after another that wrote id 101 would let a reader pass 101 and never see 100. SQLite has one writer at a
+time, so its ids always commit in order. On PostgreSQL every writer of a resource's versions holds a lock
+on the resource's row until it commits (loads take it first; ``upsert_record`` and ``delete_record``
+update the row's ``data_updated_at``), so writers of one resource commit one after another. Two guards
+cover what is left:
+
+- The reader takes a share lock on the resource row, skipping it if a writer holds it: while a load (or
+  any write) of the resource is in flight, the page comes back empty with the cursor unchanged, because
+  versions committed meanwhile could overtake the ones the load has written but not yet committed. The
+  feed pauses for the length of a load and never waits for one; a load starting holds on only until the
+  page read in progress has ended.
+- Versions younger than a small lag (``ZEROTRIP_DATAHUB__FEED_LAG_SECONDS``, 2 s by default) are left for
+  the next read. This covers the instant between a single upsert writing its version row and taking the
+  resource lock in the same flush. The price is that changes reach the lower level that much later.
+
+The guarantee rests on writers taking the resource lock: a writer that inserted version rows directly,
+without touching the resource row, and stayed open longer than the lag, could still be overtaken. The
+alternatives (tracking transaction ids, or readers that wait for writers) cost more and tie the feed to
+one engine.
 
 Who may read. An API client holding a live grant (``datahub_grant``: not revoked, not expired) for the
 resource receives the fields its grants name, masked by grade unless a grant allows clear values, for a
@@ -151,6 +160,15 @@ def _region_for(db: Session, *, actor: Actor, region: str | None) -> str | None:
     return region
 
 
+def _no_write_in_flight(db: Session, resource: Resource) -> bool:
+    """Share-lock the resource row unless a writer holds it (PostgreSQL: ``FOR SHARE SKIP LOCKED``; SQLite
+    has one writer at a time and ignores the clause). Held until this read's transaction ends."""
+    locked = db.scalar(
+        select(Resource.id).where(Resource.id == resource.id).with_for_update(read=True, skip_locked=True)
+    )
+    return locked is not None
+
+
 def read_feed(
     db: Session,
     *,
@@ -168,6 +186,8 @@ def read_feed(
     region = _region_for(db, actor=actor, region=region)
     start = parse_cursor(after)
     limit = max(1, min(limit, MAX_LIMIT))
+    if not _no_write_in_flight(db, resource):
+        return FeedPage(items=[], next_cursor=str(start), has_more=False, region=region)
     horizon = clock.now() - timedelta(seconds=lag_seconds)
     query = select(RecordVersion).where(
         RecordVersion.resource_id == resource.id,
