@@ -46,6 +46,8 @@ from zerotrip.audit.actions import record_event
 from zerotrip.common import clock
 from zerotrip.datahub import grades
 from zerotrip.datahub.errors import NoGrant, RegionNotCovered
+from zerotrip.datahub.gateway import AUDITED_SUBJECTS
+from zerotrip.datahub.gateway import READ as RECORD_READ  # the data-use log lists these reads
 from zerotrip.datahub.models import Field, Grant, RecordVersion, Resource
 from zerotrip.datahub.queries import get_resource, list_fields
 from zerotrip.identity import permissions
@@ -54,10 +56,6 @@ from zerotrip.identity.actor import Actor
 from zerotrip.problems import ValidationFailed
 
 DEFAULT_LAG_SECONDS = 2.0
-# The gateway's event for a read of a person's or an enterprise's data, which the data-use log lists: a
-# change carried by a return feed is such a read too.
-RECORD_READ = "datahub.record.read"
-AUDITED_SUBJECTS = {"resident_id": "person", "uscc": "enterprise"}
 MAX_LIMIT = 5000
 
 
