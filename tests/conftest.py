@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from zerotrip.app import create_app
-from zerotrip.config import AuditSettings, Settings
+from zerotrip.config import AuditSettings, DatahubSettings, Settings
 from zerotrip.db import make_engine
 from zerotrip.keys import KeyStore
 from zerotrip.migrations import upgrade
@@ -32,6 +32,18 @@ def engine_kind() -> str:
     if kind not in ("sqlite", "postgresql"):
         raise RuntimeError(f"ZEROTRIP_TEST_DATABASE must be sqlite or postgresql, not {kind!r}")
     return kind
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``postgres_only`` exercise what only PostgreSQL can do (real concurrent writers); the
+    SQLite run deselects them openly rather than skipping them, and the PostgreSQL run executes them."""
+    if engine_kind() == "postgresql":
+        return
+    kept = [item for item in items if item.get_closest_marker("postgres_only") is None]
+    deselected = [item for item in items if item.get_closest_marker("postgres_only") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
 
 
 class ScratchDatabase:
@@ -84,12 +96,13 @@ def new_database(
 def settings(tmp_path_factory: pytest.TempPathFactory, new_database: object) -> Settings:
     data_dir = tmp_path_factory.mktemp("data")
     url = new_database(migrate=True)  # type: ignore[operator]
-    # No background sealing: test sessions join a transaction that is rolled back.
+    # No background jobs: test sessions join a transaction that is rolled back.
     return Settings(
         data_dir=data_dir,
         database_url=url,
         key_passphrase=None,
         audit=AuditSettings(checkpoint_interval_seconds=0),
+        datahub=DatahubSettings(escalation_interval_seconds=0),
     )
 
 

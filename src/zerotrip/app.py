@@ -18,6 +18,7 @@ from zerotrip.audit.tasks import seal_pending
 from zerotrip.common.context import request_id
 from zerotrip.config import Settings
 from zerotrip.datahub.api import router as datahub_router
+from zerotrip.datahub.tasks import escalate_overdue
 from zerotrip.db import make_engine, make_sessionmaker
 from zerotrip.identity.api import router as identity_router
 from zerotrip.keys import KeyStore
@@ -28,33 +29,42 @@ log = logging.getLogger("zerotrip")
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Background duties of a running server: periodic sealing of the audit log."""
+    """Background duties of a running server: sealing the audit log, escalating late share requests."""
     settings: Settings = app.state.settings
-    interval = settings.audit.checkpoint_interval_seconds
-    task = asyncio.create_task(_seal_periodically(app, interval)) if interval > 0 else None
+    jobs: list[tuple[str, int, Callable[[], int]]] = [
+        (
+            "sealed audit events",
+            settings.audit.checkpoint_interval_seconds,
+            lambda: seal_pending(app.state.session_factory, keys=app.state.keys, settings=settings.audit),
+        ),
+        (
+            "escalated overdue share requests",
+            settings.datahub.escalation_interval_seconds,
+            lambda: escalate_overdue(app.state.session_factory),
+        ),
+    ]
+    tasks = [asyncio.create_task(_every(interval, name, job)) for name, interval, job in jobs if interval > 0]
     try:
         yield
     finally:
-        if task is not None:
+        for task in tasks:
             task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
 
-async def _seal_periodically(app: FastAPI, interval: int) -> None:
+async def _every(interval: int, name: str, job: Callable[[], int]) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            sealed = await anyio.to_thread.run_sync(
-                lambda: seal_pending(
-                    app.state.session_factory, keys=app.state.keys, settings=app.state.settings.audit
-                )
-            )
-            if sealed:
-                log.info("sealed %d audit events", sealed)
+            done = await anyio.to_thread.run_sync(job)
+            if done:
+                log.info("%s: %d", name, done)
         except Exception:
-            # Tampering or a database hiccup must not stop the server; `zerotrip audit verify` reports it.
-            log.exception("sealing the audit log failed")
+            # A failing job (a database hiccup, a tampered audit row) must not stop the server; the
+            # operator's commands (`zerotrip audit verify`, the oversight pages) report the cause.
+            log.exception("background job failed: %s", name)
 
 
 def create_app(

@@ -70,6 +70,15 @@ class AuditSettings(BaseModel):
 
 
 class DatahubSettings(BaseModel):
+    escalation_interval_seconds: int = Field(
+        300,
+        ge=0,
+        le=86_400,
+        description=(
+            "How often a running server flags share requests past their deadline to the platform operator;"
+            " 0 turns it off."
+        ),
+    )
     share_decision_working_days: int = Field(
         5,
         ge=1,
