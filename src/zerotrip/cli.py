@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from zerotrip import __version__
 from zerotrip.audit import cli as audit_cli
 from zerotrip.config import Settings
+from zerotrip.datahub import cli as datahub_cli
 from zerotrip.db import make_engine, make_sessionmaker, transaction
 from zerotrip.demo.people import DEFAULT_SEED
 from zerotrip.demo.seed import DemoLogins, demo_logins, is_seeded, seed_demo
@@ -34,6 +35,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(identity_cli.app, name="users")
+app.add_typer(datahub_cli.app, name="datahub")
 
 
 def _version(value: bool) -> None:

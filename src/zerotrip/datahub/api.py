@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from zerotrip.datahub import catalogue, grades, queries
+from zerotrip.datahub.api_aggregation import router as aggregation_router
 from zerotrip.datahub.api_gateway import router as gateway_router
 from zerotrip.datahub.api_objections import router as objections_router
 from zerotrip.datahub.api_open import router as open_router
@@ -22,6 +23,7 @@ router.include_router(sharing_router)
 router.include_router(gateway_router)
 router.include_router(objections_router)
 router.include_router(open_router)
+router.include_router(aggregation_router)
 
 
 def resource_read(db: DB, resource: Resource) -> ResourceRead:

@@ -49,6 +49,7 @@ SCOPES = {
     "identity.enterprises.read": "Read enterprise records",
     "identity.enterprises.write": "Register enterprises",
     "identity.orgs.read": "Read the organisation tree",
+    "datahub.records.write": "Push records into the own department's data resources",
     "datahub.open.apply": "Apply to use restricted open data",
 }
 
