@@ -4,25 +4,28 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from zerotrip.audit.models import AuditEvent
 from zerotrip.common import clock
 from zerotrip.common.checks import make_resident_id, make_uscc
-from zerotrip.datahub import aggregation, catalogue, queries, readers
+from zerotrip.datahub import aggregation, catalogue, queries, readers, records
 from zerotrip.datahub.errors import NotSteward, UnreadableFile
-from zerotrip.datahub.models import Record, RecordVersion, Rejection
+from zerotrip.datahub.models import Record, RecordVersion, Rejection, Resource
 from zerotrip.datahub.schemas import FieldSpec, ResourceSpec
-from zerotrip.identity.actor import Actor
+from zerotrip.db import make_engine, make_sessionmaker, transaction
+from zerotrip.identity import actions
+from zerotrip.identity.actor import Actor, system
 from zerotrip.identity.errors import ScopeNotGranted
 from zerotrip.problems import ValidationFailed
 
-from .conftest import DatahubWorld
+from .conftest import DatahubWorld, county_stats_spec
 
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
 ESTATE = "330100-land.real-estate"
@@ -334,3 +337,51 @@ def test_resident_ids_are_stored_normalised(db: Session, hub: DatahubWorld) -> N
     load_csv(db, hub, ESTATE, [estate_row(hub, 1, holder_id=with_x.lower())])
     record = db.scalar(select(Record).where(Record.resource_id == hub.real_estate.id))
     assert record is not None and record.data["holder_id"] == with_x and record.subject_key == with_x
+
+
+def test_a_deleted_record_comes_back_as_a_new_version(db: Session, hub: DatahubWorld) -> None:
+    load_csv(db, hub, ESTATE, [estate_row(hub, 1)])
+    record = db.scalar(select(Record).where(Record.resource_id == hub.real_estate.id))
+    assert record is not None
+    records.delete_record(db, resource=hub.real_estate, record=record, changed_by="test")
+    db.flush()
+    batch = load_csv(db, hub, ESTATE, [estate_row(hub, 1)])
+    assert (batch.rows_accepted, batch.rows_unchanged, batch.report["rows_written"]) == (1, 0, 1)
+    db.refresh(record)
+    assert (record.version, record.is_deleted, record.batch_id) == (3, False, batch.id)
+    operations = db.scalars(
+        select(RecordVersion.operation).where(RecordVersion.record_id == record.id).order_by(RecordVersion.id)
+    ).all()
+    assert operations == ["upsert", "delete", "upsert"]
+
+
+@pytest.mark.postgres_only
+def test_a_load_holds_its_resource_so_loads_of_one_resource_queue(new_database: Callable[..., str]) -> None:
+    """With real transactions: while a load runs, nobody else can lock the resource's row (so version ids
+    commit in order per resource, and return feeds pause until the load commits)."""
+    engine = make_engine(new_database(migrate=True))
+    factory = make_sessionmaker(engine)
+    root = system("test")
+    try:
+        with factory() as db, transaction(db):
+            province = actions.create_organisation(
+                db, actor=root, kind="province", code="330000", name="浙江省", division_code="330000"
+            )
+            code = catalogue.catalogue_resource(db, actor=root, spec=county_stats_spec(province.id)).code
+        checked: list[bool] = []
+
+        def rows() -> Iterator[tuple[int, dict[str, object]]]:
+            with factory() as other:
+                locking = select(Resource.id).where(Resource.code == code).with_for_update(nowait=True)
+                with pytest.raises(OperationalError, match="lock"):
+                    other.execute(locking)
+                checked.append(True)
+            yield 2, {"district": "330106", "month": "2026-05", "registrations": "3"}
+
+        with factory() as db, transaction(db):
+            batch = aggregation.load_rows(
+                db, actor=root, resource_code=code, rows=rows(), source="cli", format="csv"
+            )
+        assert checked == [True] and batch.rows_accepted == 1
+    finally:
+        engine.dispose()
