@@ -10,7 +10,6 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zerotrip.config import Settings
@@ -19,7 +18,6 @@ from zerotrip.datahub.models import Batch, Rejection
 from zerotrip.db import make_engine, make_sessionmaker, transaction
 from zerotrip.identity import auth
 from zerotrip.identity.actor import Actor, system
-from zerotrip.identity.models import Account  # no identity query finds a staff account by login name
 from zerotrip.problems import Problem
 
 app = typer.Typer(help="Data resources: load records from files.", no_args_is_help=True)
@@ -66,16 +64,11 @@ def load(
 def _actor(db: Session, login_name: str | None) -> Actor:
     if login_name is None:
         return system("cli")
-    account = db.scalar(
-        select(Account).where(
-            Account.login_name == login_name, Account.kind == "staff", Account.is_active.is_(True)
-        )
-    )
-    if account is None:
+    actor = auth.find_staff_actor(db, login_name)
+    if actor is None:
         console.print(f"[red]No active staff account is called {login_name!r}.[/]")
         raise typer.Exit(2)
-    grants = auth.load_grants(db, account.id)
-    return Actor(kind="staff", name=account.display_name, account_id=account.id, grants=grants)
+    return actor
 
 
 def _load_with_progress(

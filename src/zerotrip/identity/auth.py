@@ -209,6 +209,20 @@ def load_grants(db: Session, account_id: uuid.UUID) -> tuple[Grant, ...]:
     return tuple(Grant(org_id=r[0], org_path=r[1], division_code=r[2], role=r[3]) for r in rows)
 
 
+def find_staff_actor(db: Session, login_name: str) -> Actor | None:
+    """The actor of an active staff account, for operator commands that act as a named person."""
+    account = db.scalar(
+        select(Account).where(
+            Account.login_name == login_name, Account.kind == "staff", Account.is_active.is_(True)
+        )
+    )
+    if account is None:
+        return None
+    return Actor(
+        kind="staff", name=account.display_name, account_id=account.id, grants=load_grants(db, account.id)
+    )
+
+
 @dataclass(frozen=True)
 class ResolvedSession:
     actor: Actor
