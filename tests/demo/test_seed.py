@@ -15,6 +15,7 @@ from zerotrip.audit.models import AuditEvent
 from zerotrip.common.checks import is_valid_resident_id, is_valid_uscc, parse_resident_id
 from zerotrip.common.divisions import counties
 from zerotrip.config import IdentitySettings
+from zerotrip.datahub.models import Batch, Record, Resource
 from zerotrip.demo.names import PHONE_PATTERN
 from zerotrip.demo.orgs import DEPARTMENT_KEYS
 from zerotrip.demo.people import REFERENCE_DATE, plan_population
@@ -88,7 +89,15 @@ def seeded(db: Session) -> DemoLogins:
     stages: set[str] = set()
     logins = seed_demo(db, citizens=300, seed=42, progress=lambda stage, done, total: stages.add(stage))
     assert is_seeded(db)
-    assert stages == {"organisations", "citizens", "family ties", "enterprises", "staff", "logins"}
+    assert stages == {
+        "organisations",
+        "citizens",
+        "family ties",
+        "enterprises",
+        "staff",
+        "datasets",
+        "logins",
+    }
     return logins
 
 
@@ -172,6 +181,33 @@ def test_the_population_is_valid_and_linked(db: Session, seeded: DemoLogins) -> 
     assert not db.scalar(
         select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "identity.person.registered")
     )
+
+
+def test_the_departments_datasets_are_catalogued_and_loaded_without_a_rejection(
+    db: Session, seeded: DemoLogins
+) -> None:
+    loaded = {code: n for code, n in seeded.counts.items() if "." in code}
+    assert len(loaded) == 11
+    assert loaded["330000-psb.household"] == 300
+    records = db.execute(
+        select(Resource.code, func.count(Record.id))
+        .join(Record, Record.resource_id == Resource.id)
+        .group_by(Resource.code)
+    )
+    assert {code: count for code, count in records} == loaded
+    assert not db.scalar(select(func.sum(Batch.rows_rejected)))
+    owners = {
+        resource: owner
+        for resource, owner in db.execute(
+            select(Resource.code, Organisation.code).join(
+                Organisation, Organisation.id == Resource.owner_org_id
+            )
+        )
+    }
+    assert owners["330100-fund.accounts"] == "330100-fund"
+    assert owners["330000-land.real-estate"] == "330000-land"
+    opened = db.scalars(select(Resource.code).where(Resource.open_type == "open")).all()
+    assert opened == ["330000-data.county-population"]
 
 
 def test_the_demo_logins_sign_in(db: Session, seeded: DemoLogins) -> None:

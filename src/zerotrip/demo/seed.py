@@ -9,12 +9,14 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
+from zerotrip.datahub import aggregation, catalogue
+from zerotrip.demo.datasets import demo_datasets
 from zerotrip.demo.names import NameGenerator, Sex
-from zerotrip.demo.orgs import build_org_tree, department_name, region_names
-from zerotrip.demo.people import DEFAULT_SEED, DEMO_COUNTY, build_population, plan_population
+from zerotrip.demo.orgs import OrgTree, build_org_tree, department_name, region_names
+from zerotrip.demo.people import DEFAULT_SEED, DEMO_COUNTY, PopulationPlan, build_population, plan_population
 from zerotrip.demo.staff import TITLES, build_staff
 from zerotrip.identity import actions, queries
-from zerotrip.identity.actor import system
+from zerotrip.identity.actor import Actor, system
 from zerotrip.identity.secrets import hash_password
 
 Progress = Callable[[str, int, int], None]
@@ -88,14 +90,16 @@ def seed_demo(
     seed: int = DEFAULT_SEED,
     progress: Progress | None = None,
 ) -> DemoLogins:
-    """Build the organisation tree, the population, staff in every department and the demo logins.
-    Adds and flushes; the caller commits."""
+    """Build the organisation tree, the population, staff in every department, the departments' datasets
+    (catalogued and loaded through aggregation) and the demo logins. Adds and flushes; the caller commits.
+    Raises DemoDataRejected if aggregation refuses a demo row."""
     actor = system("seed")
     tree = build_org_tree(db, actor=actor, progress=progress)
     population = build_population(
         db, actor=actor, org_tree=tree, citizens=citizens, seed=seed, progress=progress
     )
     staff = build_staff(db, actor=actor, org_tree=tree, seed=seed, progress=progress)
+    records = _load_datasets(db, actor=actor, org_tree=tree, plan=population.plan, progress=progress)
     planned = _planned(seed)
     # One argon2id hash for every staff login: hashing is deliberately slow.
     password_hash = hash_password(DEMO_PASSWORD)
@@ -129,8 +133,40 @@ def seed_demo(
         "households": len(population.plan.households),
         "enterprises": len(population.plan.enterprises),
         "staff": len(staff) + sum(1 for p in planned if p.role is not None),
+        **records,
     }
     return DemoLogins(entries=tuple(p.login for p in planned), counts=counts)
+
+
+class DemoDataRejected(RuntimeError):
+    """Aggregation refused rows of a demo dataset: the generator and the quality rules disagree."""
+
+
+def _load_datasets(
+    db: Session, *, actor: Actor, org_tree: OrgTree, plan: PopulationPlan, progress: Progress | None
+) -> dict[str, int]:
+    """Catalogue each department's dataset and load its rows through aggregation, as a steward would;
+    every row must be accepted. Returns the records loaded per resource code."""
+    datasets = demo_datasets(plan)
+    counts: dict[str, int] = {}
+    for n, dataset in enumerate(datasets, start=1):
+        spec = dataset.for_owner(org_tree.get(dataset.owner_code).id)
+        catalogue.catalogue_resource(db, actor=actor, spec=spec)
+        batch = aggregation.load_rows(
+            db,
+            actor=actor,
+            resource_code=spec.code,
+            rows=enumerate(dataset.rows, start=1),
+            source="seed",
+            format="records",
+        )
+        if batch.rows_rejected or batch.rows_accepted != len(dataset.rows):
+            examples = batch.report.get("examples", [])[:3]
+            raise DemoDataRejected(f"{spec.code}: {batch.rows_rejected} rows refused, e.g. {examples}")
+        counts[spec.code] = batch.rows_accepted
+        if progress is not None:
+            progress("datasets", n, len(datasets))
+    return counts
 
 
 def _planned(seed: int) -> list[_Planned]:
