@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from zerotrip.common import clock
 from zerotrip.datahub.models import Record, RecordVersion, Resource
+from zerotrip.db import UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -232,19 +233,20 @@ def _write_portable(
     db: Session, resource: Resource, fresh: list[_Row], changed: list[_Row], stamp: _Stamp
 ) -> None:
     tables = Record.metadata.tables  # Core tables: no ORM bookkeeping per row
-    records, versions = tables[Record.__tablename__], tables[RecordVersion.__tablename__]
+    records = tables[Record.__tablename__]
     common = {"updated_at": stamp.at, "batch_id": stamp.batch_id}
     if fresh:
-        ids = db.scalars(
-            insert(records).returning(records.c.id, sort_by_parameter_order=True),
+        # A plain executemany: RETURNING would make SQLite insert row by row. The versions below find
+        # the new ids themselves.
+        db.execute(
+            insert(records),
             [
                 {"resource_id": resource.id, "record_key": r.key, "subject_key": r.subject}
                 | {"division_code": r.division, "data": r.data, "version": 1, "is_deleted": False}
                 | common
                 for r in fresh
             ],
-        ).all()
-        fresh = [r._replace(id=record_id) for r, record_id in zip(fresh, ids, strict=True)]
+        )
     if changed:
         db.execute(
             update(records)
@@ -266,17 +268,21 @@ def _write_portable(
                 for r in changed
             ],
         )
-    extra = {"resource_id": resource.id, "operation": "upsert", "batch_id": stamp.batch_id}
-    extra |= {"changed_by": stamp.by, "changed_at": stamp.at}
-    db.execute(
-        insert(versions),
-        [
-            {"record_id": r.id, "version": r.version, "record_key": r.key, "division_code": r.division}
-            | {"data": r.data}
-            | extra
-            for r in fresh + changed
-        ],
-    )
+    keys = [r.key for r in fresh + changed]
+    for start in range(0, len(keys), 500):
+        db.execute(
+            _PORTABLE_VERSIONS,
+            {"resource_id": resource.id, "keys": keys[start : start + 500], "by": stamp.by, "at": stamp.at},
+        )
+
+
+# Every version is copied from the record just written, inside the database.
+_PORTABLE_VERSIONS = text(
+    "INSERT INTO datahub_record_version (record_id, resource_id, version, operation, record_key,"
+    " division_code, data, batch_id, changed_by, changed_at)"
+    " SELECT id, resource_id, version, 'upsert', record_key, division_code, data, batch_id, :by, :at"
+    " FROM datahub_record WHERE resource_id = :resource_id AND record_key IN :keys ORDER BY id"
+).bindparams(bindparam("keys", expanding=True), bindparam("at", type_=UTCDateTime()))
 
 
 _PG_COPY_RECORDS = (
