@@ -1,8 +1,10 @@
-"""A small world for page tests: a county with one citizen, a reviewer, and an administrator with TOTP."""
+"""A small world for page tests (a county with one citizen, a reviewer, and an administrator with TOTP),
+and the browser fixtures the live-server tests share (see ``live.py``)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import parse_qs, urlsplit
@@ -10,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, ConsoleMessage, Page, Response, sync_playwright
 from sqlalchemy.orm import Session
 
 from zerotrip.common.checks import make_resident_id
@@ -17,6 +20,9 @@ from zerotrip.identity import actions, auth
 from zerotrip.identity.actor import system
 from zerotrip.keys import KeyStore
 from zerotrip.web.auth_pages import totp_fernet
+
+from .datahub_world import DataWorld, build_world
+from .live import CHROMIUM, CHROMIUM_ARGS, PHONE
 
 PASSWORD = "correct horse battery"
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -110,6 +116,12 @@ def people(db: Session, keys: KeyStore) -> People:
     )
 
 
+@pytest.fixture
+def world(db: Session) -> DataWorld:
+    """The small datahub world of ``datahub_world``, in the test's transaction."""
+    return build_world(db)
+
+
 def csrf_token(html: str) -> str:
     found = _CSRF_FIELD.search(html)
     assert found, "the page has no CSRF field"
@@ -131,3 +143,46 @@ def sign_in(
     if next_path is not None:
         data["next"] = next_path
     return client.post(portal, data=data, headers=HTML, follow_redirects=False)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Debian's Chromium is not installed at {CHROMIUM}. Run `make system-deps` "
+            "(scripts/ensure-chromium; `make test` runs it) to install chromium and a CJK font.",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A phone-sized page in Chinese that fails the test on a console error (a CSP violation shows up as
+    one) or a failed subresource."""
+    context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        # Pages answered with 4xx on purpose (a refused login) are logged as failed loads too; failed
+        # subresources are caught below instead.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            errors.append(message.text)
+
+    def on_response(response: Response) -> None:
+        if response.request.resource_type != "document" and response.status >= 400:
+            errors.append(f"{response.status} {response.url}")
+
+    page.on("console", on_console)
+    page.on("response", on_response)
+    try:
+        yield page
+        assert not errors, errors
+    finally:
+        context.close()

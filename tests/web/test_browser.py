@@ -6,35 +6,21 @@ Chromium fails these tests (it does not skip them): ``make system-deps`` install
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from zerotrip.app import create_app
 from zerotrip.config import Settings
 from zerotrip.db import transaction
 from zerotrip.demo.seed import DemoLogin, seed_demo
 
-pytestmark = pytest.mark.browser
+from .live import PHONE, serve
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-gpu",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 860}
+pytestmark = pytest.mark.browser
 
 
 @dataclass(frozen=True)
@@ -57,67 +43,8 @@ def live_server(new_database, tmp_path_factory: pytest.TempPathFactory) -> Itera
         logins = seed_demo(db, citizens=60)
     citizen = next(login for login in logins if login.portal == "citizen")
     staff = next(login for login in logins if login.portal == "staff")
-
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    try:
-        yield LiveServer(url=f"http://127.0.0.1:{port}", citizen=citizen, staff=staff)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-        listener.close()
-        app.state.session_factory.kw["bind"].dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"Debian's Chromium is not installed at {CHROMIUM}. Run `make system-deps` "
-            "(scripts/ensure-chromium; `make test` runs it) to install chromium and a CJK font.",
-            pytrace=False,
-        )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=PHONE, locale="zh-CN")
-    page = context.new_page()
-    errors: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        # A CSP violation shows up as a console error. Pages answered with 4xx on purpose (a refused login)
-        # are logged as failed loads too; failed subresources are caught below instead.
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            errors.append(message.text)
-
-    def on_response(response: Response) -> None:
-        if response.request.resource_type != "document" and response.status >= 400:
-            errors.append(f"{response.status} {response.url}")
-
-    page.on("console", on_console)
-    page.on("response", on_response)
-    try:
-        yield page
-        assert not errors, errors
-    finally:
-        context.close()
+    with serve(app) as url:
+        yield LiveServer(url=url, citizen=citizen, staff=staff)
 
 
 def test_a_citizen_signs_in_on_a_phone(page: Page, live_server: LiveServer, tmp_path: Path) -> None:

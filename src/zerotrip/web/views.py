@@ -10,6 +10,7 @@ from zerotrip.identity import queries
 from zerotrip.identity.actor import Actor
 from zerotrip.problems import NotAllowed
 from zerotrip.web.i18n import N_
+from zerotrip.web.page_kit import NavLink, staff_links
 
 ROLE_LABELS = {
     "reviewer": N_("Reviewer"),
@@ -20,6 +21,7 @@ ROLE_LABELS = {
     "platform_admin": N_("Platform administrator"),
 }
 MEMBER_LABEL = N_("Member")
+DATA_ROLES = ("data_steward", "platform_admin")
 REGION_KINDS = ("province", "city", "county")
 
 
@@ -49,6 +51,7 @@ class UnitRole:
 class StaffHome:
     name: str
     units: tuple[UnitRole, ...]
+    data_links: tuple[NavLink, ...]  # data work, for data stewards and platform administrators
 
 
 def citizen_home(db: Session, actor: Actor) -> CitizenHome:
@@ -81,4 +84,7 @@ def staff_home(db: Session, actor: Actor) -> StaffHome:
         )
         for grant in actor.grants
     )
-    return StaffHome(name=actor.name, units=units)
+    does_data_work = any(grant.role in DATA_ROLES for grant in actor.grants)
+    return StaffHome(
+        name=actor.name, units=units, data_links=staff_links(actor, "") if does_data_work else ()
+    )
