@@ -10,10 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from zerotrip.audit.models import AuditEvent
+from zerotrip.audit import queries as audit_queries
 from zerotrip.common import clock
 from zerotrip.datahub import sharing_queries
 from zerotrip.datahub.gateway import READ
@@ -127,25 +126,15 @@ class ReadCount:
 def _reads(db: Session, since: datetime, key: str) -> list[ReadCount]:
     """Read events since ``since`` counted by one value of their data (the resource or the consumer), the
     most first, each with the consumer's name and department as the newest such event recorded them."""
-    value = AuditEvent.data[key].as_string()
-    reads = func.count().label("reads")
-    rows = db.execute(
-        select(value, reads, func.max(AuditEvent.id))
-        .where(AuditEvent.action == READ, AuditEvent.occurred_at >= since)
-        .group_by(value)
-        .order_by(reads.desc(), value)
-        .limit(TOP)
-    ).all()
     found = []
-    for name, count, newest in rows:
-        event = db.get(AuditEvent, newest)
-        data = event.data if event is not None else {}
-        org_id = data.get("consumer_org_id")
+    for row in audit_queries.count_events_by(db, action=READ, key=key, since=since, limit=TOP):
+        org_id = row.newest_data.get("consumer_org_id")
+        name = row.newest_data.get("consumer_name")
         found.append(
             ReadCount(
-                value=str(name),
-                count=int(count),
-                consumer_name=str(data["consumer_name"]) if data.get("consumer_name") else None,
+                value=row.value,
+                count=row.count,
+                consumer_name=str(name) if name else None,
                 consumer_org_id=org_id if isinstance(org_id, int) else None,
             )
         )
@@ -153,8 +142,7 @@ def _reads(db: Session, since: datetime, key: str) -> list[ReadCount]:
 
 
 def _total_reads(db: Session, since: datetime) -> int:
-    query = select(func.count()).where(AuditEvent.action == READ, AuditEvent.occurred_at >= since)
-    return int(db.scalar(query) or 0)
+    return audit_queries.count_events(db, action=READ, since=since)
 
 
 def _bars(items: Sequence[tuple[str, str | None, str, int]]) -> tuple[Bar, ...]:
