@@ -6,7 +6,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from zerotrip.datahub.errors import ResourceNotFound
-from zerotrip.datahub.models import Field, Resource
+from zerotrip.datahub.models import Field, Resource, ResourceVersion
 
 
 def find_resource(db: Session, code: str) -> Resource | None:
@@ -52,3 +52,14 @@ def list_resources(
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.scalars(query.order_by(Resource.code).offset((page - 1) * per_page).limit(per_page))
     return list(rows), total
+
+
+def list_resource_versions(db: Session, resource_id: int) -> list[ResourceVersion]:
+    """Every saved description of a resource, newest first."""
+    return list(
+        db.scalars(
+            select(ResourceVersion)
+            .where(ResourceVersion.resource_id == resource_id)
+            .order_by(ResourceVersion.version.desc())
+        )
+    )

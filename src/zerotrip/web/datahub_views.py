@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from zerotrip.audit.queries import list_events_for_subject
 from zerotrip.datahub import aggregation, grades, queries, sharing_queries
 from zerotrip.datahub.permissions import can_browse_catalogue, can_steward
 from zerotrip.identity import queries as identity_queries
@@ -21,7 +20,7 @@ from zerotrip.web.page_kit import STAFF_ONLY, Pager, china_time, pager, percent
 PER_PAGE = 20
 # The catalogue is small (hundreds of entries): "my departments' resources" is filtered from one read.
 CATALOGUE_LIMIT = 2000
-VERSION_EVENTS = {"datahub.resource.catalogued": N_("Catalogued"), "datahub.resource.revised": N_("Revised")}
+VERSION_LABELS = {"catalogued": N_("Catalogued"), "revised": N_("Revised")}
 
 
 @dataclass(frozen=True)
@@ -224,18 +223,18 @@ def _rules(pattern: str | None, enumeration: list[str] | None, reference: str | 
 
 
 def _versions(db: Session, code: str) -> tuple[VersionRow, ...]:
-    """The catalogue's versions of a resource, newest first, from the audit log (loads share the subject,
-    so more events are read than versions shown)."""
-    events = list_events_for_subject(db, subject_type="resource", subject_id=code, limit=500)
+    """The catalogue's versions of a resource, newest first."""
+    resource = queries.get_resource(db, code)
     return tuple(
         VersionRow(
-            version=int(event.data.get("version", 0)),
-            what=VERSION_EVENTS[event.action],
-            grade_label=words.GRADE_LABELS.get(int(event.data.get("grade", 0))),
-            at=china_time(event.occurred_at),
+            version=v.version,
+            what=VERSION_LABELS["catalogued" if v.version == 1 else "revised"],
+            grade_label=words.GRADE_LABELS.get(
+                max((int(f["grade"]) for f in v.snapshot["fields"]), default=0)
+            ),
+            at=china_time(v.changed_at),
         )
-        for event in events
-        if event.action in VERSION_EVENTS
+        for v in queries.list_resource_versions(db, resource.id)
     )
 
 
