@@ -38,6 +38,7 @@ from zerotrip.datahub.records import record_key_of, upsert_record
 from zerotrip.datahub.schemas_sharing import ConsumerToTell, ObjectionRead
 from zerotrip.datahub.sharing import calendar_of
 from zerotrip.datahub.sharing_queries import live_grants, stewarded_resource_ids
+from zerotrip.datahub.validation import RowValidator
 from zerotrip.identity import queries as identity_queries
 from zerotrip.identity.actor import Actor
 from zerotrip.identity.errors import OrganisationNotFound
@@ -165,6 +166,12 @@ def answer_objection(
             raise ValidationFailed.field(
                 "corrected_value", "a key or subject field is corrected by reloading the record"
             )
+        # The correction passes the same rules as a load (type, pattern, enumeration, check characters).
+        field = next(f for f in list_fields(db, resource.id) if f.name == objection.field)
+        clean, errors = RowValidator([field]).validate({field.name: value})
+        if clean is None:
+            raise ValidationFailed.field("corrected_value", errors[0].reason)
+        value = clean[field.name]
         wrong_since = _wrong_since(db, record, objection.field)
         upserted = upsert_record(
             db,
