@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zerotrip.config import IdentitySettings
-from zerotrip.datahub import catalogue, grades
+from zerotrip.datahub import catalogue, grades, records
 from zerotrip.datahub.errors import InvalidResource, NotSteward, ResourceCodeTaken
 from zerotrip.datahub.models import ResourceVersion
 from zerotrip.deps import SESSION_COOKIE
@@ -98,3 +98,22 @@ def test_catalogue_api_checks_the_caller_and_validates(
     response = client.post("/api/datahub/resources", json=bad, headers=headers)
     assert response.status_code == 422
     assert "subject_field" in response.text
+
+
+def test_changing_the_region_field_recomputes_every_records_region(db: Session, hub: DatahubWorld) -> None:
+    row = {
+        "certificate_no": "浙(2020)01不动产权第0000001号",
+        "holder_id": hub.residents[0],
+        "holder_name": "王一",
+        "address": "杭州市西湖区文三路1号",
+        "area": "90.5",
+        "usage": "住宅",
+        "registered_on": "2020-01-02",
+        "district": "330102",
+    }
+    upserted = records.upsert_record(db, resource=hub.real_estate, data=row, changed_by="test")
+    assert upserted.record.division_code == "330102"  # from the region field
+    spec = catalogue.spec_of(db, hub.real_estate).model_copy(update={"region_field": None})
+    catalogue.revise_resource(db, actor=hub.steward, code=hub.real_estate.code, spec=spec)
+    db.refresh(upserted.record)
+    assert upserted.record.division_code == hub.residents[0][:6]  # now from the holder's ID number

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from zerotrip.audit.actions import record_event
 from zerotrip.common import clock
 from zerotrip.datahub.errors import InvalidResource, NotSteward, ResourceCodeTaken
-from zerotrip.datahub.models import Field, Resource, ResourceVersion
+from zerotrip.datahub.models import Field, Record, Resource, ResourceVersion
 from zerotrip.datahub.permissions import can_steward
 from zerotrip.datahub.queries import get_resource, list_fields
+from zerotrip.datahub.records import region_of
 from zerotrip.datahub.schemas import ResourceSpec
 from zerotrip.identity import queries as identity_queries
 from zerotrip.identity.actor import Actor
@@ -60,7 +61,10 @@ def revise_resource(db: Session, *, actor: Actor, code: str, spec: ResourceSpec)
     if spec.code != code or spec.owner_org_id != resource.owner_org_id:
         raise InvalidResource("the code and the owning department of a resource cannot change")
     _check_references(db, spec)
+    region_source = (resource.region_field, resource.subject_field, resource.subject_kind)
     _apply(resource, spec)
+    if region_source != (resource.region_field, resource.subject_field, resource.subject_kind):
+        _recompute_regions(db, resource)
     resource.version += 1
     resource.updated_at = clock.now()
     _replace_fields(db, resource, spec)
@@ -134,6 +138,21 @@ def _apply(resource: Resource, spec: ResourceSpec) -> None:
     resource.legal_basis = spec.legal_basis
     resource.contact = spec.contact
     resource.keywords = list(spec.keywords)
+
+
+def _recompute_regions(db: Session, resource: Resource) -> None:
+    """Records keep the division code their return feeds filter by; when what it is taken from changes,
+    every record's code is worked out again (streamed, so a large resource stays within memory)."""
+    rows = db.execute(
+        select(Record.id, Record.data)
+        .where(Record.resource_id == resource.id)
+        .execution_options(yield_per=1000)
+    )
+    for chunk in rows.partitions():
+        db.execute(
+            update(Record),
+            [{"id": record_id, "division_code": region_of(resource, data)} for record_id, data in chunk],
+        )
 
 
 def _replace_fields(db: Session, resource: Resource, spec: ResourceSpec) -> None:
