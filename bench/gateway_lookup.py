@@ -1,0 +1,445 @@
+"""Gateway lookups against a raw SQL lookup plus audit insert, on the same PostgreSQL database.
+
+Run: .venv/bin/python bench/gateway_lookup.py [--records 20000] [--threads 8] [--seconds 10] [--rounds 2]
+     [--pg-url postgresql://postgres@127.0.0.1:5432/postgres]
+
+Creates a uniquely named PostgreSQL database, migrates it, and in one transaction builds a small world: a
+province, the land bureau (owner of a real-estate register keyed by resident ID, with graded fields) and the
+data bureau (whose department system is the consumer API client), a data steward, N titles held by N/2
+residents (two each), and a conditional share request from the consumer approved by the steward (a live
+grant on four fields, masked). Starts ``zerotrip serve --workers 2`` on a free 127.0.0.1 port against that
+database, obtains a bearer token from the OAuth2 token endpoint, then alternates, for ``--rounds`` rounds of
+``--seconds`` each, two paths with the same number of client threads asking for random residents:
+
+* zerotrip: POST /api/datahub/gateway/{code}/lookup with one subject (grant check, field choice, masking,
+  provenance and one audit event, in one transaction) over keep-alive HTTP;
+* raw: each thread's own psycopg connection running the indexed ``SELECT data FROM datahub_record`` for the
+  subject and an ``INSERT INTO audit_event`` of a comparable row (same columns, a SHA-256 digest computed in
+  Python), committed per request.
+
+Both paths run on the same machine as their client; the raw path has no HTTP, no authentication and no
+grant check, which is the point of the comparison. Stops the server and drops the database at the end,
+always. Prints the figures per path and, last, one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+from zerotrip.common.checks import make_resident_id
+from zerotrip.config import DatahubSettings
+from zerotrip.datahub import catalogue, sharing
+from zerotrip.datahub.records import upsert_records
+from zerotrip.datahub.schemas import FieldSpec, ResourceSpec
+from zerotrip.db import make_engine, make_sessionmaker, transaction
+from zerotrip.identity import actions, auth
+from zerotrip.identity.actor import Actor, system
+from zerotrip.migrations import upgrade
+
+ROOT = system("bench")
+CODE = "330100-land.real-estate"
+PURPOSE = "住房公积金提取审核"
+GRANTED = ["holder_id", "holder_name", "address", "area"]
+COUNTIES = ["330102", "330105", "330106", "330108", "330109", "330110", "330111", "330112", "330113"]
+USAGES = ["住宅", "商业", "办公", "工业"]
+PASSWORD = "correct horse battery"  # noqa: S105 - a throwaway database's steward
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def real_estate_spec(owner_org_id: int) -> ResourceSpec:
+    return ResourceSpec(
+        code=CODE,
+        owner_org_id=owner_org_id,
+        title="不动产登记信息",
+        subject_kind="resident_id",
+        subject_field="holder_id",
+        key_fields=["certificate_no"],
+        share_type="conditional",
+        open_type="closed",
+        update_frequency="daily",
+        legal_basis="《不动产登记暂行条例》第二十七条",
+        contact="bench",
+        region_field="district",
+        fields=[
+            FieldSpec(name="certificate_no", title="不动产权证号", grade=2, is_required=True, is_unique=True),
+            FieldSpec(
+                name="holder_id", title="权利人身份证号", grade=2, is_required=True, check_kind="resident_id"
+            ),
+            FieldSpec(name="holder_name", title="权利人姓名", grade=2, is_required=True),
+            FieldSpec(name="address", title="坐落", grade=3, is_required=True),
+            FieldSpec(name="area", title="建筑面积（平方米）", type="decimal", grade=1, is_required=True),
+            FieldSpec(name="usage", title="用途", grade=1, enumeration=USAGES),
+            FieldSpec(name="registered_on", title="登记日期", type="date", grade=1),
+            FieldSpec(name="district", title="所在区县", grade=1, check_kind="division_code"),
+        ],
+    )
+
+
+def residents(count: int) -> list[str]:
+    rng = random.Random(11)
+    born = date(1950, 1, 1)
+    people: set[str] = set()
+    while len(people) < count:
+        people.add(
+            make_resident_id(
+                division_code=rng.choice(COUNTIES),
+                birth_date=born + timedelta(days=rng.randrange(365 * 55)),
+                sequence=rng.randrange(1000),
+                sex=rng.choice(["male", "female"]),
+            )
+        )
+    return sorted(people)
+
+
+def build_world(url: str, records: int) -> tuple[str, str, list[str], int]:
+    """The world, in one transaction. Returns the consumer's client id and secret, the residents and the
+    resource id."""
+    people = residents(max(1, records // 2))
+    engine = make_engine(url)
+    try:
+        with make_sessionmaker(engine)() as db, transaction(db):
+            province = actions.create_organisation(
+                db, actor=ROOT, kind="province", code="330000", name="浙江省", division_code="330000"
+            )
+            city = actions.create_organisation(
+                db,
+                actor=ROOT,
+                kind="city",
+                code="330100",
+                name="杭州市",
+                division_code="330100",
+                parent_id=province.id,
+            )
+            land = actions.create_organisation(
+                db,
+                actor=ROOT,
+                kind="department",
+                code="330100-land",
+                name="杭州市自然资源和规划局",
+                division_code="330100",
+                parent_id=city.id,
+            )
+            data_bureau = actions.create_organisation(
+                db,
+                actor=ROOT,
+                kind="department",
+                code="330000-data",
+                name="浙江省数据局",
+                division_code="330000",
+                parent_id=province.id,
+            )
+            membership = actions.add_staff_member(
+                db,
+                actor=ROOT,
+                org_id=land.id,
+                login_name="hz-land-steward",
+                display_name="刘数据",
+                role="data_steward",
+                password=PASSWORD,
+            )
+            db.flush()
+            steward = Actor(
+                kind="staff",
+                name="刘数据",
+                account_id=membership.account_id,
+                grants=auth.load_grants(db, membership.account_id),
+            )
+            client, secret = auth.register_api_client(
+                db, actor=ROOT, org_id=data_bureau.id, name="一网通办平台", scopes=[]
+            )
+            resource = catalogue.catalogue_resource(db, actor=steward, spec=real_estate_spec(land.id))
+            db.flush()
+            rows = [
+                {
+                    "certificate_no": f"浙(2024)杭州市不动产权第{i:08d}号",
+                    "holder_id": people[i % len(people)],
+                    "holder_name": ["张三丰", "李四", "王五", "赵六", "钱七"][i % 5],
+                    "address": f"杭州市某区某路{i % 997}号{i % 31}幢{i % 300}室",
+                    "area": f"{40 + (i % 2000) / 10:.2f}",
+                    "usage": USAGES[i % 4],
+                    "registered_on": (date(2000, 1, 1) + timedelta(days=i % 9000)).isoformat(),
+                    "district": COUNTIES[i % len(COUNTIES)],
+                }
+                for i in range(records)
+            ]
+            for start in range(0, len(rows), 2_000):
+                upsert_records(
+                    db, resource=resource, rows=rows[start : start + 2_000], changed_by="bench", existing={}
+                )
+            consumer = Actor(
+                kind="client", name=client.name, client_id=client.client_id, client_org_id=client.org_id
+            )
+            settings = DatahubSettings()
+            request = sharing.request_share(
+                db,
+                actor=consumer,
+                resource_code=CODE,
+                fields=GRANTED,
+                purpose=PURPOSE,
+                legal_basis="《住房公积金管理条例》第二十四条",
+                settings=settings,
+            )
+            sharing.approve_share_request(db, actor=steward, number=request.number, settings=settings)
+            client_id, resource_id = client.client_id, resource.id
+        with engine.connect() as connection:
+            connection.exec_driver_sql("ANALYZE")
+    finally:
+        engine.dispose()
+    return client_id, secret, people, resource_id
+
+
+def wait_until_up(port: int, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError("the server did not come up")
+
+
+def start_zerotrip(data_dir: Path, url: str, workers: int, log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "ZEROTRIP_DATA_DIR": str(data_dir),
+        "ZEROTRIP_DATABASE_URL": url,
+        "ZEROTRIP_DATAHUB__GATEWAY_RATE_PER_MINUTE": "1000000",  # the bench is one client firing on purpose
+        "ZEROTRIP_AUDIT__CHECKPOINT_INTERVAL_SECONDS": "0",
+    }
+    command = [sys.executable, "-m", "zerotrip", "serve", "--port", str(port), "--workers", str(workers)]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    wait_until_up(port, process)
+    return process, port
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def token(port: int, client_id: str, secret: str) -> str:
+    response = httpx.post(
+        f"http://127.0.0.1:{port}/api/identity/token",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+        timeout=30,
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+def run_threads(threads: int, seconds: float, work: Any) -> tuple[list[float], float]:
+    """``threads`` threads each calling ``work(rng)`` until ``seconds`` have passed (and at most 200,000
+    times each). Returns each call's latency and the wall-clock time."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    failures: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        rng = random.Random(n)
+        mine: list[float] = []
+        try:
+            deadline = time.perf_counter() + seconds
+            for _ in range(200_000):
+                if time.perf_counter() >= deadline:
+                    break
+                started = time.perf_counter()
+                work(n, rng)
+                mine.append(time.perf_counter() - started)
+        except BaseException as error:  # reported once the threads are joined
+            failures.append(error)
+        with lock:
+            latencies.extend(mine)
+
+    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    started = time.perf_counter()
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    if failures:
+        raise failures[0]
+    return latencies, time.perf_counter() - started
+
+
+def figures(latencies: list[float], wall: float) -> dict[str, float]:
+    ordered = sorted(latencies)
+    return {
+        "requests": len(ordered),
+        "rps": round(len(ordered) / wall, 1),
+        "p50_ms": round(statistics.median(ordered) * 1000, 2),
+        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=10.0, help="per path and round")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating, so both see the same load")
+    parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    name = f"zerotrip_bench_{uuid.uuid4().hex[:10]}"
+    base = args.pg_url.rsplit("/", 1)[0]
+    url = f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
+    raw_url = f"{base}/{name}"
+    process: subprocess.Popen[bytes] | None = None
+    with psycopg.connect(args.pg_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        with tempfile.TemporaryDirectory(prefix="zerotrip-gateway-bench-") as folder:
+            engine = make_engine(url)
+            upgrade(engine)
+            engine.dispose()
+            started = time.perf_counter()
+            client_id, secret, people, resource_id = build_world(url, args.records)
+            took = time.perf_counter() - started
+            print(f"built {args.records:,} records for {len(people):,} residents in {took:.1f} s")
+            process, port = start_zerotrip(Path(folder), url, args.workers, Path(folder) / "server.log")
+            headers = {"Authorization": f"Bearer {token(port, client_id, secret)}"}
+            path = f"/api/datahub/gateway/{CODE}/lookup"
+            clients = [
+                httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=30)
+                for _ in range(args.threads)
+            ]
+            connections = [psycopg.connect(raw_url) for _ in range(args.threads)]
+
+            def zerotrip_lookup(n: int, rng: random.Random) -> None:
+                body = {"subjects": [rng.choice(people)], "purpose": PURPOSE, "on_behalf_of": "bench"}
+                response = clients[n].post(path, json=body)
+                if response.status_code != 200:
+                    raise RuntimeError(f"lookup: {response.status_code} {response.text[:300]}")
+                (result,) = response.json()["results"]
+                if len(result["records"]) != 2 or not result["records"][0]["fields"]["holder_name"]["masked"]:
+                    raise RuntimeError(f"unexpected answer {result!r}")
+
+            def raw_lookup(n: int, rng: random.Random) -> None:
+                subject = rng.choice(people)
+                conn = connections[n]
+                rows = conn.execute(
+                    "SELECT data FROM datahub_record WHERE resource_id = %s AND subject_key = %s"
+                    " AND NOT is_deleted ORDER BY id",
+                    (resource_id, subject),
+                ).fetchall()
+                if len(rows) != 2:
+                    raise RuntimeError(f"raw: {len(rows)} rows for {subject}")
+                now = datetime.now(UTC)
+                data = {
+                    "consumer": client_id,
+                    "consumer_name": "一网通办平台",
+                    "resource": CODE,
+                    "fields": GRANTED,
+                    "purpose": PURPOSE,
+                    "on_behalf_of": "bench",
+                    "records": len(rows),
+                }
+                payload = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+                digest = hashlib.sha256(f"{now.isoformat()}|{subject}|{payload}".encode()).digest()
+                conn.execute(
+                    "INSERT INTO audit_event (occurred_at, actor, action, subject_type, subject_id, data,"
+                    " request_id, digest) VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s)",
+                    (
+                        now,
+                        f"client:{client_id}",
+                        "datahub.record.read",
+                        "person",
+                        subject,
+                        payload,
+                        None,
+                        digest,
+                    ),
+                )
+                conn.commit()
+
+            paths = {"zerotrip": zerotrip_lookup, "raw": raw_lookup}
+            try:
+                for work in paths.values():  # warm up every connection and both workers
+                    run_threads(args.threads, 1.0, work)
+                results: dict[str, tuple[list[float], float]] = {p: ([], 0.0) for p in paths}
+                for round_ in range(args.rounds):
+                    for label, work in paths.items():
+                        latencies, wall = run_threads(args.threads, args.seconds, work)
+                        results[label] = (results[label][0] + latencies, results[label][1] + wall)
+                        print(f"round {round_ + 1} {label:>8}: {len(latencies) / wall:8.1f} req/s")
+            finally:
+                for client in clients:
+                    client.close()
+                for conn in connections:
+                    conn.close()
+                stop(process)
+    finally:
+        if process is not None:
+            stop(process)
+        with psycopg.connect(args.pg_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    report = {label: figures(*result) for label, result in results.items()}
+    for label, figure in report.items():
+        print(
+            f"{label:>10}: {figure['rps']:8.1f} req/s  p50 {figure['p50_ms']:7.2f} ms"
+            f"  p99 {figure['p99_ms']:7.2f} ms  ({figure['requests']:.0f} requests)"
+        )
+    ratio = round(report["zerotrip"]["rps"] / report["raw"]["rps"], 3)
+    verdict = "meets" if ratio >= 1 / 3 else "misses"
+    print(f"zerotrip/raw throughput ratio: {ratio} ({verdict} the one-third target)")
+    print(
+        json.dumps(
+            {
+                "bench": "gateway_lookup",
+                "records": args.records,
+                "residents": len(people),
+                "workers": args.workers,
+                "threads": args.threads,
+                "seconds": args.seconds * args.rounds,
+                "cpus": os.cpu_count(),
+                "zerotrip": report["zerotrip"],
+                "raw": report["raw"],
+                "ratio_rps_zerotrip_to_raw": ratio,
+                "target_ratio": round(1 / 3, 3),
+                "python": sys.version.split()[0],
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
