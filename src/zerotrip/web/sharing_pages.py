@@ -51,22 +51,24 @@ def share_requests(
         if (away := _staff(request, caller)) is not None:
             return away
         view = sharing_views.share_requests(db, caller.actor, status=status, page=page)
-    return _requests_page(request, caller, view, notices=notice(done, ref))
+    return _queue_page(request, caller, view, section="requests", notices=notice(done, ref))
 
 
-def _requests_page(
+def _queue_page(
     request: Request,
     caller: Caller,
-    view: sharing_views.RequestsView,
+    view: sharing_views.RequestsView | sharing_views.ObjectionsView,
     *,
+    section: Literal["requests", "objections"],
     notices: tuple[Text, ...] = (),
     problem: ProblemView | None = None,
     about: str | None = None,
     status_code: int = 200,
 ) -> Response:
+    """A steward's work queue: share requests or objections, with the forms that decide them."""
     return get_renderer(request).render(
         request,
-        "datahub/requests.html",
+        f"datahub/{section}.html",
         caller=caller,
         status_code=status_code,
         view=view,
@@ -74,7 +76,7 @@ def _requests_page(
         notices=notices,
         problem=problem,
         about=about,
-        links=staff_links(caller.actor, "requests"),
+        links=staff_links(caller.actor, section),
     )
 
 
@@ -107,10 +109,11 @@ def _after_failed_decision(
 ) -> Response:
     with transaction(db):
         view = sharing_views.share_requests(db, caller.actor, status="pending", page=1)
-    return _requests_page(
+    return _queue_page(
         request,
         caller,
         view,
+        section="requests",
         problem=problem_view(problem, labels=ANSWER_LABELS),
         about=number,
         status_code=problem.status,
@@ -132,31 +135,7 @@ def objections(
         if (away := _staff(request, caller)) is not None:
             return away
         view = sharing_views.steward_objections(db, caller.actor, status=status, page=page)
-    return _objections_page(request, caller, view, notices=notice(done, ref, told))
-
-
-def _objections_page(
-    request: Request,
-    caller: Caller,
-    view: sharing_views.ObjectionsView,
-    *,
-    notices: tuple[Text, ...] = (),
-    problem: ProblemView | None = None,
-    about: str | None = None,
-    status_code: int = 200,
-) -> Response:
-    return get_renderer(request).render(
-        request,
-        "datahub/objections.html",
-        caller=caller,
-        status_code=status_code,
-        view=view,
-        csrf_token=caller.csrf_token,
-        notices=notices,
-        problem=problem,
-        about=about,
-        links=staff_links(caller.actor, "objections"),
-    )
+    return _queue_page(request, caller, view, section="objections", notices=notice(done, ref, told))
 
 
 @router.post(OBJECTIONS + "/{number}/{outcome}")
@@ -186,10 +165,11 @@ def answer_objection(
     except FORM_PROBLEMS as problem:
         with transaction(db):
             view = sharing_views.steward_objections(db, caller.actor, status="open", page=1)
-        return _objections_page(
+        return _queue_page(
             request,
             caller,
             view,
+            section="objections",
             problem=problem_view(problem, labels=ANSWER_LABELS),
             about=number,
             status_code=problem.status,
