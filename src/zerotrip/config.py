@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -136,6 +137,33 @@ class DatahubSettings(BaseModel):
     )
 
 
+class CertificatesSettings(BaseModel):
+    algorithm: Literal["ES256", "EdDSA"] = Field(
+        "ES256", description="JOSE algorithm new issuer keys use: ES256 (P-256) or EdDSA (Ed25519)."
+    )
+    presentation_ttl_seconds: int = Field(
+        300,
+        ge=30,
+        le=86_400,
+        description="How long a holder's shown presentation (亮证 QR) is accepted after it was made.",
+    )
+    status_list_size: int = Field(
+        131_072,
+        ge=1024,
+        le=16_777_216,
+        description="Entries in one status list; when a list is full a new one is started.",
+    )
+    status_list_ttl_seconds: int = Field(
+        300,
+        ge=0,
+        le=86_400,
+        description="How long verifiers may cache a published status list (the list's `ttl` claim).",
+    )
+    use_grant_max_days: int = Field(
+        90, ge=1, le=3650, description="Longest a holder's use grant (用证授权) may last, in days."
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ZEROTRIP_", env_nested_delimiter="__", extra="ignore")
 
@@ -165,6 +193,9 @@ class Settings(BaseSettings):
     audit: AuditSettings = Field(default_factory=AuditSettings, description="Audit log checkpoints.")
     datahub: DatahubSettings = Field(
         default_factory=DatahubSettings, description="Sharing deadlines, grants and the gateway."
+    )
+    certificates: CertificatesSettings = Field(
+        default_factory=CertificatesSettings, description="Signing, status lists and presentations."
     )
 
     @property

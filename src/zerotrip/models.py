@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from zerotrip.audit import models as audit_models
+from zerotrip.certificates import models as certificates_models
 from zerotrip.datahub import models as datahub_models
 from zerotrip.db import Base
 from zerotrip.identity import models as identity_models
 
-__all__ = ["audit_models", "datahub_models", "identity_models", "metadata"]
+__all__ = ["audit_models", "certificates_models", "datahub_models", "identity_models", "metadata"]
 
 metadata = Base.metadata
