@@ -1,0 +1,439 @@
+"""SD-JWT VC (RFC 9901 SD-JWT, draft-ietf-oauth-sd-jwt-vc): issue, present, parse, check the cryptography.
+
+Compact form: ``<issuer-signed JWT>~<disclosure>~…~[<KB-JWT>]``. Each certificate field is one object-property
+disclosure ``base64url(JSON [salt, name, value])`` with a 128-bit salt; the issuer-signed payload carries the
+SHA-256 digest of every disclosure (the digest is over the ASCII of the base64url text, not the JSON) plus
+decoys, sorted, in ``_sd``. A presentation keeps the disclosures the holder chose and appends a KB-JWT whose
+``sd_hash`` is the digest of everything before it (up to and including the last ``~``).
+
+JWS signing and verification go through PyJWT's algorithm objects; the thin SD-JWT layer is here. Decoding
+is strict: base64url without padding and in canonical form only, JSON objects without duplicate names.
+The verdict (trust, times, status) is ``verify.py``'s; this module only answers "does the cryptography hold".
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import re
+import secrets
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from jwt import api_jws
+from jwt.algorithms import Algorithm, get_default_algorithms
+
+from zerotrip.certificates.signing import algorithm_for, public_key_from_jwk
+from zerotrip.keys import PrivateKey, PublicKey, SigningKey
+
+TYP = "dc+sd-jwt"
+KB_TYP = "kb+jwt"
+SD_ALG = "sha-256"
+ALGORITHMS = ("ES256", "EdDSA")
+SALT_BYTES = 16
+# Claims that belong to the SD-JWT machinery or must stay in the signed part (SD-JWT VC section 3.2.2.2).
+RESERVED_CLAIMS = frozenset({"_sd", "_sd_alg", "...", "cnf", "iss", "vct", "nbf", "exp", "status", "iat"})
+# Digests are padded with decoys up to a multiple of this (with at least MIN_DECOYS decoys).
+DECOY_BUCKET = 8
+MIN_DECOYS = 2
+
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+_JWS_ALGORITHMS: dict[str, Algorithm] = {name: get_default_algorithms()[name] for name in ALGORITHMS}
+_JWS = api_jws.PyJWS()
+
+
+class SdJwtError(ValueError):
+    """Base of what goes wrong reading an SD-JWT; ``code`` is the verdict code it maps to."""
+
+    code = "malformed"
+
+
+class MalformedSdJwt(SdJwtError):
+    code = "malformed"
+
+
+class TamperedDisclosure(SdJwtError):
+    code = "tampered_disclosure"
+
+
+class BadKeyBinding(SdJwtError):
+    code = "bad_key_binding"
+
+
+# -- encoding ----------------------------------------------------------------------------------------------
+def b64url_encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    """Strict base64url: URL-safe alphabet, no padding, and the canonical encoding of what it decodes to."""
+    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
+        raise ValueError("not base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    # Unused low bits of the last character must be zero, so one byte string has one encoding.
+    if b64url_encode(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise ValueError("duplicate member name")
+    return result
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json_loads(data: bytes) -> Any:
+    return json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+
+
+def canonical_json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def digest(disclosure: str) -> str:
+    """The SD-JWT digest of a disclosure: base64url(SHA-256(ASCII of the disclosure string))."""
+    return b64url_encode(hashlib.sha256(disclosure.encode("ascii")).digest())
+
+
+def sd_hash(presented: str) -> str:
+    """The KB-JWT ``sd_hash``: the digest of the presentation up to and including its last ``~``."""
+    return b64url_encode(hashlib.sha256(presented.encode("ascii")).digest())
+
+
+def make_disclosure(name: str, value: Any, *, salt: str | None = None) -> str:
+    """An object-property disclosure ``[salt, name, value]`` with a fresh 128-bit salt."""
+    salt = salt if salt is not None else b64url_encode(secrets.token_bytes(SALT_BYTES))
+    return b64url_encode(canonical_json([salt, name, value]))
+
+
+def _decoy_count(real: int) -> int:
+    return max(math.ceil((real + MIN_DECOYS) / DECOY_BUCKET) * DECOY_BUCKET, DECOY_BUCKET) - real
+
+
+def _numeric_date(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return int(value.timestamp())
+    return value
+
+
+def sign_compact(payload: bytes, key: PrivateKey, *, algorithm: str, headers: dict[str, Any]) -> str:
+    """A compact JWS over ``payload`` (bytes, serialised once) with exactly ``headers``."""
+    return _JWS.encode(payload, key, algorithm=algorithm, headers=headers, sort_headers=False)
+
+
+def verify_jws(signing_input: bytes, signature: bytes, public_key: PublicKey, *, algorithm: str) -> bool:
+    """Whether ``signature`` (JOSE form: raw r||s for ES256) over ``signing_input`` verifies."""
+    if not signature or algorithm not in _JWS_ALGORITHMS:
+        return False
+    try:
+        return _JWS_ALGORITHMS[algorithm].verify(signing_input, public_key, signature)
+    except (TypeError, ValueError, AttributeError):  # a key of the wrong type for the algorithm
+        return False
+
+
+# -- issue and present -------------------------------------------------------------------------------------
+def issue(
+    *,
+    key: SigningKey,
+    claims: Mapping[str, Any],
+    disclosable: Mapping[str, Any],
+    holder_public_jwk: dict[str, Any] | None,
+) -> str:
+    """Sign an SD-JWT VC: ``claims`` always disclosed, one disclosure per ``disclosable`` field.
+
+    ``claims`` holds iss, vct, jti, iat, nbf, exp, status, issuer_name, type_name (datetimes become
+    NumericDates); the result ends with ``~`` and carries every disclosure and no KB-JWT. Raises ValueError
+    when a name is reserved or appears in both mappings.
+    """
+    if key.algorithm not in ALGORITHMS:
+        raise ValueError(f"unsupported algorithm {key.algorithm!r}")
+    for name in ("_sd", "_sd_alg", "...", "cnf"):
+        if name in claims:
+            raise ValueError(f"{name!r} is set by issue(), not by the caller")
+    if not isinstance(claims.get("iss"), str):
+        raise ValueError("claims need an 'iss'")
+    for name in disclosable:
+        if not isinstance(name, str) or name in RESERVED_CLAIMS or name in claims:
+            raise ValueError(f"{name!r} cannot be a disclosable field")
+    payload = {name: _numeric_date(value) for name, value in claims.items()}
+    disclosures = [make_disclosure(name, value) for name, value in disclosable.items()]
+    digests = [digest(d) for d in disclosures]
+    digests += [
+        b64url_encode(hashlib.sha256(secrets.token_bytes(32)).digest())
+        for _ in range(_decoy_count(len(digests)))
+    ]
+    payload["_sd"] = sorted(digests)
+    payload["_sd_alg"] = SD_ALG
+    if holder_public_jwk is not None:
+        payload["cnf"] = {"jwk": dict(holder_public_jwk)}
+    jwt = sign_compact(
+        canonical_json(payload),
+        key.private_key,
+        algorithm=key.algorithm,
+        headers={"alg": key.algorithm, "typ": TYP, "kid": key.kid},
+    )
+    return jwt + "~" + "".join(d + "~" for d in disclosures)
+
+
+def present(
+    token: str,
+    *,
+    disclose: Collection[str],
+    holder_key: PrivateKey | None,
+    audience: str,
+    nonce: str,
+    now: datetime,
+) -> str:
+    """Keep only the disclosures named in ``disclose`` and append a KB-JWT signed by ``holder_key``.
+
+    ``token`` is the issued SD-JWT (a KB-JWT already on it is dropped). With ``holder_key`` None the result
+    is a plain selective presentation without key binding. Raises ValueError when a name in ``disclose`` is
+    not among the token's disclosures.
+    """
+    parsed = split(token)
+    wanted = set(disclose)
+    kept: list[str] = []
+    found: set[str] = set()
+    for raw in parsed.disclosures:
+        name = _decode_disclosure(raw)[1]
+        if name in wanted:
+            kept.append(raw)
+            found.add(name)
+    if missing := wanted - found:
+        raise ValueError(f"the certificate has no field {', '.join(sorted(missing))}")
+    presented = parsed.issuer_jwt + "~" + "".join(d + "~" for d in kept)
+    if holder_key is None:
+        return presented
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    algorithm = algorithm_for(holder_key)
+    kb_payload = {"iat": int(now.timestamp()), "aud": audience, "nonce": nonce, "sd_hash": sd_hash(presented)}
+    return presented + sign_compact(
+        canonical_json(kb_payload), holder_key, algorithm=algorithm, headers={"alg": algorithm, "typ": KB_TYP}
+    )
+
+
+# -- parsing -----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Split:
+    issuer_jwt: str
+    disclosures: tuple[str, ...]
+    key_binding: str | None
+    # Everything up to and including the last "~": what a KB-JWT's sd_hash covers.
+    presented: str
+
+
+def split(token: str) -> Split:
+    """Cut a compact SD-JWT into its parts (no decoding)."""
+    if not isinstance(token, str) or "~" not in token:
+        raise MalformedSdJwt("not an SD-JWT (no '~' separator)")
+    last = token.rfind("~")
+    parts = token[:last].split("~")
+    return Split(
+        issuer_jwt=parts[0],
+        disclosures=tuple(parts[1:]),
+        key_binding=token[last + 1 :] or None,
+        presented=token[: last + 1],
+    )
+
+
+@dataclass(frozen=True)
+class SdJwt:
+    """A parsed, not yet verified SD-JWT."""
+
+    header: dict[str, Any]
+    payload: dict[str, Any]
+    signing_input: bytes
+    # Empty when the signature segment is not valid base64url (it then cannot verify).
+    signature: bytes
+    disclosures: tuple[str, ...]
+    key_binding: str | None
+    presented: str
+
+    @property
+    def kid(self) -> str:
+        return str(self.header["kid"])
+
+    @property
+    def algorithm(self) -> str:
+        return str(self.header["alg"])
+
+    @property
+    def issuer(self) -> str:
+        return str(self.payload["iss"])
+
+
+def _decode_json_segment(segment: str, what: str) -> dict[str, Any]:
+    try:
+        value = _json_loads(b64url_decode(segment))
+    except ValueError as exc:  # bad base64url, bad UTF-8, bad JSON (all ValueError)
+        raise MalformedSdJwt(f"the {what} is not base64url-encoded JSON") from exc
+    if not isinstance(value, dict):
+        raise MalformedSdJwt(f"the {what} is not a JSON object")
+    return value
+
+
+def read_compact(jwt: str, what: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
+    """Header, payload, signing input and signature of a compact JWS; raises MalformedSdJwt.
+
+    A signature segment that is not canonical base64url comes back empty (it cannot verify).
+    """
+    segments = jwt.split(".")
+    if len(segments) != 3:
+        raise MalformedSdJwt(f"the {what} is not a compact JWS (three parts separated by dots)")
+    header = _decode_json_segment(segments[0], f"{what} header")
+    payload = _decode_json_segment(segments[1], f"{what} payload")
+    try:
+        signature = b64url_decode(segments[2])
+    except ValueError:
+        signature = b""
+    return header, payload, f"{segments[0]}.{segments[1]}".encode("ascii"), signature
+
+
+def parse(token: str) -> SdJwt:
+    """Parse an SD-JWT VC without verifying it; raises MalformedSdJwt when it is not one.
+
+    The header must name a supported ``alg``, ``typ: dc+sd-jwt`` and a ``kid``; the payload must be a JSON
+    object with a string ``iss``. Disclosures are only split here; ``disclosed_claims`` checks them.
+    """
+    parts = split(token)
+    header, payload, signing_input, signature = read_compact(parts.issuer_jwt, "issuer-signed JWT")
+    if header.get("typ") != TYP:
+        raise MalformedSdJwt(f"the header's typ is not {TYP}")
+    if header.get("alg") not in ALGORITHMS:
+        raise MalformedSdJwt(f"the header's alg is not one of {', '.join(ALGORITHMS)}")
+    if not isinstance(header.get("kid"), str) or not header["kid"]:
+        raise MalformedSdJwt("the header has no kid")
+    if "crit" in header:
+        raise MalformedSdJwt("the header has critical extensions this verifier does not understand")
+    if not isinstance(payload.get("iss"), str):
+        raise MalformedSdJwt("the payload has no iss")
+    return SdJwt(
+        header=header,
+        payload=payload,
+        signing_input=signing_input,
+        signature=signature,
+        disclosures=parts.disclosures,
+        key_binding=parts.key_binding,
+        presented=parts.presented,
+    )
+
+
+def _decode_disclosure(raw: str) -> tuple[str, str, Any]:
+    try:
+        value = _json_loads(b64url_decode(raw))
+    except ValueError as exc:
+        raise MalformedSdJwt("a disclosure is not base64url-encoded JSON") from exc
+    if (
+        not isinstance(value, list)
+        or len(value) != 3
+        or not isinstance(value[0], str)
+        or not isinstance(value[1], str)
+    ):
+        raise MalformedSdJwt("a disclosure is not an object-property disclosure [salt, name, value]")
+    return value[0], value[1], value[2]
+
+
+def disclosures(token: str) -> dict[str, Any]:
+    """Name → value of the disclosures present in ``token`` (no verification at all)."""
+    return {name: value for _, name, value in (_decode_disclosure(d) for d in split(token).disclosures)}
+
+
+# -- verification ------------------------------------------------------------------------------------------
+def verify_signature(sd: SdJwt, public_key: PublicKey, *, algorithm: str) -> bool:
+    """Whether the issuer signature verifies with ``public_key`` under ``algorithm`` (which the kid names)."""
+    if sd.algorithm != algorithm:
+        return False
+    return verify_jws(sd.signing_input, sd.signature, public_key, algorithm=algorithm)
+
+
+def disclosed_claims(sd: SdJwt) -> dict[str, Any]:
+    """Name → value of the disclosures, after checking each one's digest is in the signed ``_sd``.
+
+    Call only after the signature verified. Raises TamperedDisclosure for a disclosure whose digest is not
+    in ``_sd`` (changed or added) or that appears twice, MalformedSdJwt when the signed payload itself is not
+    a well-formed SD-JWT (``_sd``/``_sd_alg`` wrong, or a digest-matching disclosure that is not valid).
+    """
+    payload = sd.payload
+    if payload.get("_sd_alg", SD_ALG) != SD_ALG:
+        raise MalformedSdJwt(f"the digest algorithm is not {SD_ALG}")
+    listed = payload.get("_sd", [])
+    if not isinstance(listed, list) or not all(isinstance(d, str) for d in listed):
+        raise MalformedSdJwt("_sd is not a list of digests")
+    digests = set(listed)
+    if len(digests) != len(listed):
+        raise MalformedSdJwt("_sd lists a digest twice")
+    seen: set[str] = set()
+    checked: list[str] = []
+    for raw in sd.disclosures:
+        if not raw.isascii():
+            raise TamperedDisclosure("a disclosure is not in the signed digests")
+        found = digest(raw)
+        if found not in digests:
+            raise TamperedDisclosure("a disclosure is not in the signed digests")
+        if found in seen:
+            raise TamperedDisclosure("a disclosure is repeated")
+        seen.add(found)
+        checked.append(raw)
+    claims: dict[str, Any] = {}
+    for raw in checked:
+        _, name, value = _decode_disclosure(raw)
+        if name in RESERVED_CLAIMS or name in payload or name in claims:
+            raise MalformedSdJwt(f"the disclosed name {name!r} is reserved or repeated")
+        claims[name] = value
+    return claims
+
+
+@dataclass(frozen=True)
+class KeyBinding:
+    issued_at: int
+    audience: str
+    nonce: str
+
+
+def verify_key_binding(
+    sd: SdJwt, *, expected_audience: str | None = None, expected_nonce: str | None = None
+) -> KeyBinding:
+    """Check the KB-JWT against the holder key in ``cnf`` and the presentation's ``sd_hash``.
+
+    Raises BadKeyBinding when it is absent, not a ``kb+jwt``, signed by another key, or bound to another
+    presentation (or audience/nonce, when expected ones are given).
+    """
+    if sd.key_binding is None:
+        raise BadKeyBinding("the presentation has no key binding JWT")
+    cnf = sd.payload.get("cnf")
+    if not isinstance(cnf, dict) or not isinstance(cnf.get("jwk"), dict):
+        raise BadKeyBinding("the certificate names no holder key (cnf)")
+    try:
+        holder_public = public_key_from_jwk(cnf["jwk"])
+        header, payload, signing_input, signature = read_compact(sd.key_binding, "key binding JWT")
+    except (ValueError, MalformedSdJwt) as exc:
+        raise BadKeyBinding(f"the key binding cannot be read: {exc}") from exc
+    algorithm = algorithm_for(holder_public)
+    if header.get("typ") != KB_TYP or header.get("alg") != algorithm or "crit" in header:
+        raise BadKeyBinding(f"the key binding JWT is not a {KB_TYP} signed with {algorithm}")
+    if not verify_jws(signing_input, signature, holder_public, algorithm=algorithm):
+        raise BadKeyBinding("the key binding JWT is not signed by the holder key")
+    iat, aud, nonce = payload.get("iat"), payload.get("aud"), payload.get("nonce")
+    if not isinstance(iat, int) or isinstance(iat, bool) or not isinstance(aud, str):
+        raise BadKeyBinding("the key binding JWT lacks iat or aud")
+    if not isinstance(nonce, str):
+        raise BadKeyBinding("the key binding JWT lacks a nonce")
+    if payload.get("sd_hash") != sd_hash(sd.presented):
+        raise BadKeyBinding("the key binding JWT was made for another presentation (sd_hash)")
+    if expected_audience is not None and aud != expected_audience:
+        raise BadKeyBinding("the presentation was made for another audience")
+    if expected_nonce is not None and nonce != expected_nonce:
+        raise BadKeyBinding("the presentation answers another nonce")
+    return KeyBinding(issued_at=iat, audience=aud, nonce=nonce)
