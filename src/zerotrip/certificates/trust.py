@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zerotrip.certificates.signing import public_jwk, public_key_from_jwk
-from zerotrip.keys import PublicKey, SigningKey
+from zerotrip.certificates.signing import issuer_keys, public_jwk, public_key_from_jwk, status_keys
+from zerotrip.keys import KeyStore, PublicKey, SigningKey
 
 _KTY_FOR_ALG = {"ES256": ("EC", "P-256"), "EdDSA": ("OKP", "Ed25519")}
 _FETCH_TIMEOUT_SECONDS = 10
 _MAX_FETCH_BYTES = 4 * 1024 * 1024
+# The ``name`` of the platform's status-list key in the trust list.
+STATUS_SIGNER_NAME = "电子证照状态列表 (zerotrip)"
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,22 @@ def build_jwks(entries: Iterable[tuple[SigningKey, str, str]]) -> dict[str, Any]
     if len(set(kids)) != len(kids):
         raise ValueError("a kid appears twice in the trust list")
     return {"keys": keys}
+
+
+def deployment_jwks(
+    keys: KeyStore,
+    *,
+    issuers: Iterable[tuple[int, str, str]],
+    platform_iss: str,
+    status_signer_name: str = STATUS_SIGNER_NAME,
+) -> dict[str, Any]:
+    """The deployment's trust list: every key, current and retired, of the issuers given as
+    ``(org_id, iss, name)``, and the platform's status-list keys under ``platform_iss``."""
+    entries: list[tuple[SigningKey, str, str]] = []
+    for org_id, iss, name in issuers:
+        entries.extend((key, iss, name) for key in issuer_keys(keys, org_id))
+    entries.extend((key, platform_iss, status_signer_name) for key in status_keys(keys))
+    return build_jwks(entries)
 
 
 def _trusted_key(jwk: Any) -> TrustedKey:
