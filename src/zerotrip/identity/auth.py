@@ -51,6 +51,7 @@ SCOPES = {
     "identity.orgs.read": "Read the organisation tree",
     "datahub.records.write": "Push records into the own department's data resources",
     "datahub.open.apply": "Apply to use restricted open data",
+    "certificates.issue": "Issue, suspend, reinstate and revoke the own department's certificates",
 }
 
 

@@ -17,7 +17,7 @@ from zerotrip.identity.errors import (
     PersonNotFound,
     ScopeNotGranted,
 )
-from zerotrip.identity.models import Enterprise, Organisation, Person, Relation
+from zerotrip.identity.models import ApiClient, Enterprise, Organisation, Person, Relation
 
 
 def find_person_by_resident_id(db: Session, resident_id: str) -> Person | None:
@@ -111,3 +111,14 @@ def list_ancestors(db: Session, org: Organisation) -> list[Organisation]:
     ids = [int(part) for part in org.path.strip("/").split("/")]
     found = {o.id: o for o in db.scalars(select(Organisation).where(Organisation.id.in_(ids)))}
     return [found[i] for i in ids]
+
+
+def find_api_client(db: Session, *, org_id: int, name: str) -> ApiClient | None:
+    """A department's active system by its name (the oldest, should a department register a name twice);
+    for the platform's own contexts, which read through the datahub gateway as clients."""
+    return db.scalar(
+        select(ApiClient)
+        .where(ApiClient.org_id == org_id, ApiClient.name == name, ApiClient.is_active.is_(True))
+        .order_by(ApiClient.created_at, ApiClient.client_id)
+        .limit(1)
+    )

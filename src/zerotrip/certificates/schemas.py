@@ -1,0 +1,203 @@
+"""Certificates input and output shapes shared by the actions, the API and the pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+FieldType = Literal["text", "date", "integer", "decimal", "boolean", "resident_id", "uscc", "division_code"]
+HolderKind = Literal["person", "enterprise"]
+Status = Literal["valid", "suspended", "revoked"]
+
+# Claim names the credential itself uses; a type's fields may not take them.
+RESERVED_CLAIMS = frozenset(
+    {
+        "iss",
+        "sub",
+        "aud",
+        "vct",
+        "jti",
+        "iat",
+        "nbf",
+        "exp",
+        "status",
+        "cnf",
+        "_sd",
+        "_sd_alg",
+        "issuer_name",
+        "type_name",
+        "holder_name",
+        "holder_id",
+    }
+)
+# Field types that always carry personal data: they can only travel in a disclosure.
+PERSONAL_TYPES = frozenset({"resident_id"})
+
+
+class CertificateField(BaseModel):
+    """One field of a certificate type, in display order."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$", description="Claim name in the credential.")
+    label: str = Field(min_length=1, max_length=60, description="Chinese label printed on the certificate.")
+    label_en: str = Field(min_length=1, max_length=120)
+    type: FieldType = "text"
+    required: bool = True
+    disclosable: bool = Field(
+        True,
+        description=(
+            "Selectively disclosable (the holder chooses whether to show it). A field that is not is in the"
+            " always-disclosed part of the credential, so it must hold nothing personal."
+        ),
+    )
+    options: list[str] | None = Field(None, description="The only values a text field may take.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CertificateField:
+        if self.name in RESERVED_CLAIMS:
+            raise ValueError(f"{self.name} is a claim the credential itself uses")
+        if self.type in PERSONAL_TYPES and not self.disclosable:
+            raise ValueError(f"{self.name}: a {self.type} field is personal and must be disclosable")
+        if self.options is not None and (self.type != "text" or not self.options):
+            raise ValueError(f"{self.name}: options are a non-empty list for a text field")
+        return self
+
+
+class CertificateTypeSpec(BaseModel):
+    """What the platform operator says about a certificate type (证照目录 entry)."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9-]{1,59}$", description="Stable name in URLs and the vct.")
+    type_code: str | None = Field(
+        None,
+        description=(
+            "GB/T 36902 type code (the defining body's credit code and a three-digit serial). Unset: derived"
+            " from the issuing department's credit code."
+        ),
+    )
+    name: str = Field(min_length=1, max_length=80)
+    name_en: str = Field(min_length=1, max_length=120)
+    issuer_org_code: str | None = Field(
+        None, description="Code of the issuing department; unset means any department may issue it."
+    )
+    holder_kind: HolderKind
+    fields: list[CertificateField] = Field(min_length=1, max_length=60)
+    validity_days: int | None = Field(None, ge=1, le=36_500, description="Unset: valid until revoked.")
+    template: str = Field("standard", pattern=r"^[a-z][a-z0-9-]{0,39}$")
+
+    @model_validator(mode="after")
+    def _unique(self) -> CertificateTypeSpec:
+        names = [f.name for f in self.fields]
+        if len(names) != len(set(names)):
+            raise ValueError("field names must be unique")
+        return self
+
+
+class CertificateTypeRead(BaseModel):
+    code: str
+    type_code: str
+    name: str
+    name_en: str
+    issuer_org_code: str | None
+    issuer_name: str | None
+    holder_kind: HolderKind
+    fields: list[CertificateField]
+    validity_days: int | None
+    template: str
+    is_active: bool
+    vct: str = Field(description="The type's URL, the `vct` of its credentials.")
+
+
+class CertificateIssue(BaseModel):
+    """A request to issue one certificate."""
+
+    certificate_type: str = Field(description="The certificate type's `code`, e.g. `marriage-certificate`.")
+    holder_key: str = Field(description="The holder's resident ID number, or an enterprise's credit code.")
+    claims: dict[str, Any] = Field(description="The type's field values by field name.")
+    issuer_org_code: str | None = Field(
+        None,
+        description=(
+            "The issuing department, for types any department may issue; a department system issues as its"
+            " own department."
+        ),
+    )
+    source_ref: str | None = Field(None, max_length=120, description="What caused the issue (free text).")
+
+
+class StatusChange(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class CertificateRead(BaseModel):
+    number: str
+    certificate_type: str
+    type_name: str
+    issuer_org_code: str
+    issuer_name: str
+    holder_kind: HolderKind
+    holder_key: str
+    holder_name: str
+    claims: dict[str, Any]
+    token: str = Field(description="The issued SD-JWT VC with every disclosure.")
+    kid: str
+    algorithm: str
+    issued_at: datetime
+    valid_from: datetime
+    valid_until: datetime | None
+    status: Status
+    status_reason: str | None
+    status_changed_at: datetime | None
+    status_list_uri: str
+    status_index: int
+    source: str
+    source_ref: str | None
+
+
+class CertificateSummary(BaseModel):
+    number: str
+    certificate_type: str
+    type_name: str
+    issuer_org_code: str
+    holder_kind: HolderKind
+    holder_key: str
+    holder_name: str
+    issued_at: datetime
+    valid_until: datetime | None
+    status: Status
+
+
+class CertificatePage(BaseModel):
+    items: list[CertificateSummary]
+    total: int
+    page: int
+    per_page: int
+
+
+class NoRealEstateProofRequest(BaseModel):
+    resident_id: str | None = Field(
+        None, description="Whose proof; a citizen asks for their own and may leave this out."
+    )
+
+
+class VerifyRequest(BaseModel):
+    token: str = Field(
+        min_length=1,
+        max_length=200_000,
+        description="An SD-JWT VC or presentation, or the text of a certificate QR code.",
+    )
+
+
+class VerdictRead(BaseModel):
+    ok: bool
+    code: str = Field(description="valid, malformed, unknown_issuer, bad_signature, … (docs/certificates.md)")
+    message: str
+    number: str | None
+    certificate_type: str | None = Field(
+        description="The type's code, from the credential's vct, when known."
+    )
+    issuer: str | None
+    issuer_name: str | None
+    claims: dict[str, Any] = Field(description="The claims the credential or presentation disclosed.")
+    valid_from: datetime | None
+    valid_until: datetime | None
+    is_status_checked: bool
