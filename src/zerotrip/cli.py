@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from zerotrip import __version__
 from zerotrip.audit import cli as audit_cli
+from zerotrip.certificates import cli as certificates_cli
 from zerotrip.config import Settings
 from zerotrip.datahub import cli as datahub_cli
 from zerotrip.db import make_engine, make_sessionmaker, transaction
@@ -36,6 +37,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(identity_cli.app, name="users")
 app.add_typer(datahub_cli.app, name="datahub")
+app.add_typer(certificates_cli.app, name="certificates")
 
 
 def _version(value: bool) -> None:

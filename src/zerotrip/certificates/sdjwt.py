@@ -13,18 +13,17 @@ The verdict (trust, times, status) is ``verify.py``'s; this module only answers 
 
 from __future__ import annotations
 
-import base64
+import binascii
+import functools
 import hashlib
 import json
 import math
-import re
 import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jwt import api_jws
 from jwt.algorithms import Algorithm, get_default_algorithms
 
 from zerotrip.certificates.signing import algorithm_for, public_key_from_jwk
@@ -41,9 +40,11 @@ RESERVED_CLAIMS = frozenset({"_sd", "_sd_alg", "...", "cnf", "iss", "vct", "nbf"
 DECOY_BUCKET = 8
 MIN_DECOYS = 2
 
-_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+_sha256 = hashlib.sha256
+_B64_VALUES = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")}
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
 _JWS_ALGORITHMS: dict[str, Algorithm] = {name: get_default_algorithms()[name] for name in ALGORITHMS}
-_JWS = api_jws.PyJWS()
 
 
 class SdJwtError(ValueError):
@@ -66,18 +67,30 @@ class BadKeyBinding(SdJwtError):
 
 # -- encoding ----------------------------------------------------------------------------------------------
 def b64url_encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    """base64url without padding (RFC 7515 section 2)."""
+    return binascii.b2a_base64(data, newline=False).rstrip(b"=").translate(_TO_URLSAFE).decode("ascii")
+
+
+def _b64url_decode_lenient(text: str) -> bytes:
+    data = text.encode("ascii")  # UnicodeEncodeError is a ValueError
+    return binascii.a2b_base64(data.translate(_FROM_URLSAFE) + b"=" * (-len(data) % 4))
 
 
 def b64url_decode(text: str) -> bytes:
     """Strict base64url: URL-safe alphabet, no padding, and the canonical encoding of what it decodes to."""
-    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
+    remainder = len(text) % 4
+    if remainder == 1 or not text.isascii() or "+" in text or "/" in text or "=" in text:
         raise ValueError("not base64url")
-    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    # Unused low bits of the last character must be zero, so one byte string has one encoding.
-    if b64url_encode(data) != text:
+    data = text.encode("ascii").translate(_FROM_URLSAFE)
+    try:
+        # strict_mode refuses anything outside the alphabet (whitespace included) and misplaced padding.
+        decoded = binascii.a2b_base64(data + b"=" * (-remainder % 4), strict_mode=True)
+    except binascii.Error as exc:
+        raise ValueError("not base64url") from exc
+    # The unused low bits of a final partial group must be zero, so one byte string has one encoding.
+    if remainder and _B64_VALUES[text[-1]] & (0x0F if remainder == 2 else 0x03):
         raise ValueError("not canonical base64url")
-    return data
+    return decoded
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -91,12 +104,19 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+# Built once: json.loads/dumps with options build a decoder/encoder on every call.
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def _json_loads(data: bytes) -> Any:
-    return json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+    """Strict JSON from UTF-8 bytes: no duplicate member names, no NaN/Infinity."""
+    return _DECODER.decode(data.decode("utf-8"))
 
 
 def canonical_json(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    """Compact UTF-8 JSON (what is signed is serialised exactly once)."""
+    return _ENCODER.encode(value).encode("utf-8")
 
 
 def digest(disclosure: str) -> str:
@@ -115,6 +135,11 @@ def make_disclosure(name: str, value: Any, *, salt: str | None = None) -> str:
     return b64url_encode(canonical_json([salt, name, value]))
 
 
+@functools.lru_cache(maxsize=256)
+def _header_segment(header_json: str) -> bytes:
+    return b64url_encode(header_json.encode("utf-8")).encode("ascii")
+
+
 def _decoy_count(real: int) -> int:
     return max(math.ceil((real + MIN_DECOYS) / DECOY_BUCKET) * DECOY_BUCKET, DECOY_BUCKET) - real
 
@@ -128,8 +153,14 @@ def _numeric_date(value: Any) -> Any:
 
 
 def sign_compact(payload: bytes, key: PrivateKey, *, algorithm: str, headers: dict[str, Any]) -> str:
-    """A compact JWS over ``payload`` (bytes, serialised once) with exactly ``headers``."""
-    return _JWS.encode(payload, key, algorithm=algorithm, headers=headers, sort_headers=False)
+    """A compact JWS (RFC 7515 section 7.1) over ``payload`` (bytes, serialised once) with exactly
+    ``headers``; PyJWT's algorithm object makes the signature (JOSE form: raw r||s for ES256)."""
+    if headers.get("alg") != algorithm or algorithm not in _JWS_ALGORITHMS:
+        raise ValueError("the header's alg must be the signing algorithm")
+    # The header of a given key is the same every time; its encoding is kept.
+    signing_input = _header_segment(_ENCODER.encode(headers)) + b"." + b64url_encode(payload).encode("ascii")
+    signature = _JWS_ALGORITHMS[algorithm].sign(signing_input, key)
+    return f"{signing_input.decode('ascii')}.{b64url_encode(signature)}"
 
 
 def verify_jws(signing_input: bytes, signature: bytes, public_key: PublicKey, *, algorithm: str) -> bool:
@@ -167,12 +198,17 @@ def issue(
         if not isinstance(name, str) or name in RESERVED_CLAIMS or name in claims:
             raise ValueError(f"{name!r} cannot be a disclosable field")
     payload = {name: _numeric_date(value) for name, value in claims.items()}
-    disclosures = [make_disclosure(name, value) for name, value in disclosable.items()]
-    digests = [digest(d) for d in disclosures]
-    digests += [
-        b64url_encode(hashlib.sha256(secrets.token_bytes(32)).digest())
-        for _ in range(_decoy_count(len(digests)))
+    decoys = _decoy_count(len(disclosable))
+    # One read of the system's CSPRNG for every salt and decoy seed.
+    pool = secrets.token_bytes(SALT_BYTES * len(disclosable) + 32 * decoys)
+    disclosures = [
+        make_disclosure(name, value, salt=b64url_encode(pool[i * SALT_BYTES : (i + 1) * SALT_BYTES]))
+        for i, (name, value) in enumerate(disclosable.items())
     ]
+    digests = [digest(d) for d in disclosures]
+    seeds = pool[SALT_BYTES * len(disclosable) :]
+    # A decoy is the digest of a random number (RFC 9901 section 4.2.5).
+    digests += [b64url_encode(hashlib.sha256(seeds[i * 32 : (i + 1) * 32]).digest()) for i in range(decoys)]
     payload["_sd"] = sorted(digests)
     payload["_sd_alg"] = SD_ALG
     if holder_public_jwk is not None:
@@ -284,6 +320,20 @@ def _decode_json_segment(segment: str, what: str) -> dict[str, Any]:
     return value
 
 
+# Every certificate of one key has the same header; decoded headers are kept (bounded, never mutated).
+_HEADERS: dict[str, dict[str, Any]] = {}
+_MAX_HEADERS = 1024
+
+
+def _decode_header(segment: str, what: str) -> dict[str, Any]:
+    header = _HEADERS.get(segment)
+    if header is None:
+        header = _decode_json_segment(segment, what)
+        if len(_HEADERS) < _MAX_HEADERS:
+            _HEADERS[segment] = header
+    return header
+
+
 def read_compact(jwt: str, what: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
     """Header, payload, signing input and signature of a compact JWS; raises MalformedSdJwt.
 
@@ -292,8 +342,8 @@ def read_compact(jwt: str, what: str) -> tuple[dict[str, Any], dict[str, Any], b
     segments = jwt.split(".")
     if len(segments) != 3:
         raise MalformedSdJwt(f"the {what} is not a compact JWS (three parts separated by dots)")
-    header = _decode_json_segment(segments[0], f"{what} header")
-    payload = _decode_json_segment(segments[1], f"{what} payload")
+    header = _decode_header(segments[0], what + " header")
+    payload = _decode_json_segment(segments[1], what + " payload")
     try:
         signature = b64url_decode(segments[2])
     except ValueError:
@@ -332,8 +382,9 @@ def parse(token: str) -> SdJwt:
 
 def _decode_disclosure(raw: str) -> tuple[str, str, Any]:
     try:
-        value = _json_loads(b64url_decode(raw))
-    except ValueError as exc:
+        # No canonical-form check: a disclosure is only trusted once its exact text's digest is signed.
+        value = _json_loads(_b64url_decode_lenient(raw))
+    except ValueError as exc:  # binascii.Error and UnicodeDecodeError are ValueErrors too
         raise MalformedSdJwt("a disclosure is not base64url-encoded JSON") from exc
     if (
         not isinstance(value, list)
@@ -375,23 +426,46 @@ def disclosed_claims(sd: SdJwt) -> dict[str, Any]:
     if len(digests) != len(listed):
         raise MalformedSdJwt("_sd lists a digest twice")
     seen: set[str] = set()
-    checked: list[str] = []
+    claims: dict[str, Any] = {}
+    # One pass: every digest is checked even after a disclosure fails to decode, so a changed or added
+    # disclosure is reported as such rather than as the issuer's malformed one.
+    malformed: str | None = None
     for raw in sd.disclosures:
-        if not raw.isascii():
-            raise TamperedDisclosure("a disclosure is not in the signed digests")
-        found = digest(raw)
+        try:
+            text = raw.encode("ascii")
+        except UnicodeEncodeError:
+            raise TamperedDisclosure("a disclosure is not in the signed digests") from None
+        found = b64url_encode(_sha256(text).digest())
         if found not in digests:
             raise TamperedDisclosure("a disclosure is not in the signed digests")
         if found in seen:
             raise TamperedDisclosure("a disclosure is repeated")
         seen.add(found)
-        checked.append(raw)
-    claims: dict[str, Any] = {}
-    for raw in checked:
-        _, name, value = _decode_disclosure(raw)
+        if malformed is not None:
+            continue
+        try:
+            # No canonical-form check: the digest binds this exact text.
+            value = _DECODER.decode(
+                binascii.a2b_base64(text.translate(_FROM_URLSAFE) + b"=" * (-len(text) % 4)).decode("utf-8")
+            )
+        except ValueError:
+            malformed = "a disclosure is not base64url-encoded JSON"
+            continue
+        if (
+            type(value) is not list
+            or len(value) != 3
+            or type(value[0]) is not str
+            or type(value[1]) is not str
+        ):
+            malformed = "a disclosure is not an object-property disclosure [salt, name, value]"
+            continue
+        name = value[1]
         if name in RESERVED_CLAIMS or name in payload or name in claims:
-            raise MalformedSdJwt(f"the disclosed name {name!r} is reserved or repeated")
-        claims[name] = value
+            malformed = f"the disclosed name {name!r} is reserved or repeated"
+            continue
+        claims[name] = value[2]
+    if malformed is not None:
+        raise MalformedSdJwt(malformed)
     return claims
 
 
