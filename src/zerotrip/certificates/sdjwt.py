@@ -469,6 +469,12 @@ def disclosed_claims(sd: SdJwt) -> dict[str, Any]:
     return claims
 
 
+@functools.lru_cache(maxsize=4096)
+def _holder_public_key(jwk_json: str) -> PublicKey:
+    # Parsing a JWK checks the point is on the curve; a holder shows the same key again and again.
+    return public_key_from_jwk(json.loads(jwk_json))
+
+
 @dataclass(frozen=True)
 class KeyBinding:
     issued_at: int
@@ -490,7 +496,7 @@ def verify_key_binding(
     if not isinstance(cnf, dict) or not isinstance(cnf.get("jwk"), dict):
         raise BadKeyBinding("the certificate names no holder key (cnf)")
     try:
-        holder_public = public_key_from_jwk(cnf["jwk"])
+        holder_public = _holder_public_key(json.dumps(cnf["jwk"], sort_keys=True))
         header, payload, signing_input, signature = read_compact(sd.key_binding, "key binding JWT")
     except (ValueError, MalformedSdJwt) as exc:
         raise BadKeyBinding(f"the key binding cannot be read: {exc}") from exc

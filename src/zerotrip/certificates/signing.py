@@ -35,6 +35,8 @@ _HOLDER_KDF_SALT = b"zerotrip/certificates/holder-key/v1"
 # time (so a rotation by another process is seen at once) and keeps the decrypted keys it has loaded.
 _loaded: weakref.WeakKeyDictionary[KeyStore, dict[tuple[str, str], SigningKey]] = weakref.WeakKeyDictionary()
 _loaded_lock = threading.Lock()
+# The holder-key secret never changes once made; decrypting it costs about 0.1 ms per issue otherwise.
+_holder_secrets: weakref.WeakKeyDictionary[KeyStore, bytes] = weakref.WeakKeyDictionary()
 
 
 def issuer_key_name(org_id: int) -> str:
@@ -49,13 +51,14 @@ def _check_algorithm(algorithm: str) -> None:
 
 def _current(keys: KeyStore, name: str, *, algorithm: str) -> SigningKey:
     _check_algorithm(algorithm)
-    current = keys.root / "keys" / name / "current"
-    if not current.exists():
+    try:
+        kid = (keys.root / "keys" / name / "current").read_text().strip()
+    except FileNotFoundError:
         # The first use makes the key (exclusively, so two workers cannot both make one and diverge).
         key = keys.signing_key(name, algorithm=algorithm)
         _remember(keys, key)
         return key
-    return _load(keys, name, current.read_text().strip())
+    return _load(keys, name, kid)
 
 
 def _remember(keys: KeyStore, key: SigningKey) -> None:
@@ -129,7 +132,10 @@ def holder_private_key(keys: KeyStore, holder_key: str) -> ec.EllipticCurvePriva
     """The holder's P-256 key, derived from the deployment secret and the holder key (deterministic)."""
     if not holder_key:
         raise ValueError("a holder key is required")
-    return derive_holder_key(keys.secret(HOLDER_SECRET_NAME), holder_key)
+    secret = _holder_secrets.get(keys)
+    if secret is None:
+        secret = _holder_secrets.setdefault(keys, keys.secret(HOLDER_SECRET_NAME))
+    return derive_holder_key(secret, holder_key)
 
 
 def derive_holder_key(secret: bytes, holder_key: str) -> ec.EllipticCurvePrivateKey:
