@@ -23,10 +23,8 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from zerotrip.audit.actions import record_event
-from zerotrip.certificates import signing
-from zerotrip.certificates.numbers import issuer_credit_code
-from zerotrip.certificates.trust import TrustList, deployment_jwks
-from zerotrip.certificates.urls import issuer_url, platform_issuer
+from zerotrip.certificates import queries, signing
+from zerotrip.certificates.trust import TrustList
 from zerotrip.certificates.verify import (
     StatusLookup,
     StatusUnavailable,
@@ -38,7 +36,7 @@ from zerotrip.certificates.verify import (
 from zerotrip.common import clock
 from zerotrip.config import Settings
 from zerotrip.db import make_engine, make_sessionmaker, transaction
-from zerotrip.identity.queries import find_organisation_by_code, get_organisation
+from zerotrip.identity.queries import find_organisation_by_code
 from zerotrip.keys import KeyStore
 
 app = typer.Typer(
@@ -233,26 +231,21 @@ def verify(
 
 @app.command("trust-list")
 def trust_list_command(ctx: typer.Context) -> None:
-    """Print the trust list (JWKS): every issuer key, current and retired, and the status-list keys."""
+    """Print the trust list (JWKS): every issuer key, current and retired, and the status-list keys.
+
+    The same list as ``GET /.well-known/jwks.json``; save it for offline verifiers."""
     settings: Settings = ctx.obj
     keys = _keys(settings)
-    org_ids = signing.issuer_org_ids(keys)
-    public_url = settings.web.public_url
-    issuers: list[tuple[int, str, str]] = []
-    if org_ids:
-        engine = make_engine(settings.resolved_database_url, echo=settings.echo_sql)
-        try:
-            with make_sessionmaker(engine)() as db:
-                for org_id in org_ids:
-                    org = get_organisation(db, org_id)
-                    issuers.append((org_id, issuer_url(public_url, issuer_credit_code(org)), org.name))
-        except SQLAlchemyError as exc:
-            # Each issuer's iss holds its credit code, which comes from the organisation register.
-            err_console.print(f"[red]Cannot read the organisations from the database:[/] {escape(str(exc))}")
-            raise typer.Exit(EXIT_FAILED) from None
-        finally:
-            engine.dispose()
-    jwks = deployment_jwks(keys, issuers=issuers, platform_iss=platform_issuer(public_url))
+    engine = make_engine(settings.resolved_database_url, echo=settings.echo_sql)
+    try:
+        # Each issuer's iss holds its credit code, which comes from the organisation register.
+        with make_sessionmaker(engine)() as db:
+            jwks = queries.trust_list_jwks(db, keys=keys, settings=settings)
+    except SQLAlchemyError as exc:
+        err_console.print(f"[red]Cannot read the organisations from the database:[/] {escape(str(exc))}")
+        raise typer.Exit(EXIT_FAILED) from None
+    finally:
+        engine.dispose()
     typer.echo(json.dumps(jwks, ensure_ascii=False, indent=2))
 
 
