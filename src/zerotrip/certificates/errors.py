@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zerotrip.problems import Conflict, NotAllowed, NotFound, Problem, ValidationFailed
+from zerotrip.problems import Conflict, NotAllowed, NotFound, Problem, RateLimited, ValidationFailed
 
 
 class CertificateNotFound(NotFound):
@@ -73,3 +73,44 @@ class GatewayConsumerMissing(Problem):
     slug = "certificates/gateway-consumer-missing"
     title = "The certificates system may not read the data this certificate is derived from"
     status = 503
+
+
+# -- the holder's side: presentations, use grants and uses ------------------------------------------------
+
+
+class CertificateSuspended(Conflict):
+    """A suspended certificate cannot be shown or used until its issuer reinstates it."""
+
+    slug = "certificates/certificate-suspended"
+    title = "This certificate is suspended"
+
+
+class CertificateExpired(Conflict):
+    """A certificate past its validity cannot be shown or used (it would not verify)."""
+
+    slug = "certificates/certificate-expired"
+    title = "This certificate has expired"
+
+
+class UseGrantNotFound(NotFound):
+    """No use grant has this code (or id), or it is not the caller's (the two are not told apart)."""
+
+    slug = "certificates/use-grant-not-found"
+    title = "No such use grant"
+
+
+class UseGrantExpired(Problem):
+    slug = "certificates/use-grant-expired"
+    title = "This use grant has expired"
+    status = 410
+
+
+class UseGrantWithdrawn(Problem):
+    slug = "certificates/use-grant-withdrawn"
+    title = "The holder has withdrawn this use grant"
+    status = 410
+
+
+class UsesRateLimited(RateLimited):
+    slug = "certificates/uses-rate-limited"
+    title = "Too many attempts to use certificates from this address; wait and try again"

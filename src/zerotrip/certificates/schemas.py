@@ -201,3 +201,76 @@ class VerdictRead(BaseModel):
     valid_from: datetime | None
     valid_until: datetime | None
     is_status_checked: bool
+
+
+# -- the holder's side: the wallet (卡包) and presentations (亮证) -------------------------------------------
+
+# What the holder sees: a certificate past its ``valid_until`` shows as expired whatever its status.
+WalletStatus = Literal["valid", "expired", "suspended", "revoked"]
+# Why the signed-in citizen holds it: their own, an enterprise they represent, a minor child of theirs.
+HolderRelation = Literal["self", "enterprise", "guardian"]
+DEFAULT_AUDIENCE = "zerotrip-verify"
+
+
+class WalletItem(BaseModel):
+    number: str
+    certificate_type: str
+    type_name: str
+    issuer_org_code: str
+    issuer_name: str
+    holder_kind: HolderKind
+    holder_name: str
+    relation: HolderRelation
+    issued_at: datetime
+    valid_from: datetime
+    valid_until: datetime | None
+    status: WalletStatus
+
+
+class WalletPage(BaseModel):
+    items: list[WalletItem]
+    total: int
+    page: int
+    per_page: int
+
+
+class WalletField(BaseModel):
+    """One field of a held certificate, labelled, in the type's display order."""
+
+    name: str
+    label: str
+    label_en: str
+    value: Any
+    disclosable: bool = Field(description="Whether the holder chooses to show it (else always shown).")
+
+
+class WalletCertificateRead(WalletItem):
+    holder_key: str
+    fields: list[WalletField]
+    status_reason: str | None
+    status_changed_at: datetime | None
+    token: str = Field(description="The issued SD-JWT VC with every disclosure (the holder's own copy).")
+
+
+class PresentationRequest(BaseModel):
+    fields: list[str] = Field(
+        max_length=64,
+        description="The disclosable fields to show (e.g. `holder_name`, `result`); the rest stay hidden.",
+    )
+    audience: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description=f"Who the presentation is for (the KB-JWT `aud`); default `{DEFAULT_AUDIENCE}`.",
+    )
+
+
+class PresentationRead(BaseModel):
+    number: str
+    token: str = Field(description="SD-JWT with only the chosen disclosures and a KB-JWT by the holder key.")
+    qr_payload: str = Field(description="The text of the QR code to show.")
+    fields: list[str]
+    audience: str
+    nonce: str
+    presented_at: datetime
+    expires_at: datetime = Field(description="After this verifiers treat it as an expired presentation.")

@@ -83,6 +83,18 @@ def find_enterprise_by_uscc(db: Session, uscc: str) -> Enterprise | None:
     return db.scalar(select(Enterprise).where(Enterprise.uscc == uscc.upper()))
 
 
+def list_represented_enterprises(db: Session, person_id: uuid.UUID) -> list[Enterprise]:
+    """The enterprises whose legal representative is the person: there are no enterprise accounts, the
+    legal representative signs in as a citizen and acts for them."""
+    return list(
+        db.scalars(
+            select(Enterprise)
+            .where(Enterprise.legal_representative_id == person_id)
+            .order_by(Enterprise.uscc)
+        )
+    )
+
+
 def get_enterprise(db: Session, uscc: str) -> Enterprise:
     enterprise = find_enterprise_by_uscc(db, uscc)
     if enterprise is None:
