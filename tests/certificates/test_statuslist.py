@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,25 @@ def test_reading_refuses_untrusted_or_altered_lists(tmp_path: Path) -> None:
         read_status_list_token(by_issuer, trust=trust)
     with pytest.raises(InvalidStatusList):
         read_status_list_token("not a token", trust=trust)
+
+
+def test_an_expired_status_list_is_refused(tmp_path: Path) -> None:
+    deployment = make_deployment(tmp_path, "ES256")
+    key = deployment.status_key
+    payload = {
+        "sub": STATUS_URI,
+        "iat": int(NOW.timestamp()),
+        "exp": int(NOW.timestamp()) + 600,
+        "status_list": {"bits": 2, "lst": statuslist.encode_lst(bytes(16))},
+    }
+    token = sdjwt.sign_compact(
+        sdjwt.canonical_json(payload),
+        key.private_key,
+        algorithm=key.algorithm,
+        headers={"alg": key.algorithm, "typ": "statuslist+jwt", "kid": key.kid},
+    )
+    trust = deployment.trust
+    fresh = read_status_list_token(token, trust=trust, now=NOW + timedelta(seconds=599))
+    assert fresh.expires_at == NOW + timedelta(seconds=600) and fresh.size == 64
+    with pytest.raises(InvalidStatusList, match="expired"):
+        read_status_list_token(token, trust=trust, now=NOW + timedelta(seconds=600))

@@ -89,7 +89,10 @@ def read_certificate(source: str) -> str | None:
         data = path.read_bytes()
         if data.startswith(b"%PDF-"):
             # Imported only for PDFs: reading a token or a URL needs none of the PDF machinery.
-            pdf = importlib.import_module("zerotrip.certificates.pdf")
+            try:
+                pdf = importlib.import_module("zerotrip.certificates.pdf")
+            except ImportError:
+                raise _usage_error("this installation cannot read certificate PDFs") from None
             found = pdf.extract_token(data)
             return found if isinstance(found, str) else None
         try:
