@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from zerotrip import __version__
 from zerotrip.audit.tasks import seal_pending
+from zerotrip.certificates.api import router as certificates_router
+from zerotrip.certificates.api import well_known as certificates_well_known
 from zerotrip.common.context import request_id
 from zerotrip.config import Settings
 from zerotrip.datahub.api import router as datahub_router
@@ -107,6 +109,8 @@ def create_app(
 
     app.include_router(identity_router)
     app.include_router(datahub_router)
+    app.include_router(certificates_router)
+    app.include_router(certificates_well_known)
     install_web(app, settings)
     return app
 

@@ -24,6 +24,7 @@ from zerotrip.db import make_engine, make_sessionmaker, transaction
 from zerotrip.demo.people import DEFAULT_SEED
 from zerotrip.demo.seed import DemoLogins, demo_logins, is_seeded, seed_demo
 from zerotrip.identity import cli as identity_cli
+from zerotrip.keys import KeyStore
 from zerotrip.migrations import upgrade
 
 console = Console()
@@ -108,7 +109,13 @@ def _seed(settings: Settings, engine: Engine, *, citizens: int, seed_value: int)
             def progress(step: str, done: int, total: int) -> None:
                 status.update(f"Seeding the demo province: {step} {done:,}/{total:,}")
 
-            logins = seed_demo(db, citizens=citizens, seed=seed_value, progress=progress)
+            keys = KeyStore(
+                settings.secrets_dir,
+                settings.key_passphrase.get_secret_value() if settings.key_passphrase else None,
+            )
+            logins = seed_demo(
+                db, keys=keys, settings=settings, citizens=citizens, seed=seed_value, progress=progress
+            )
     _print_logins(logins)
     return True
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from zerotrip.audit.models import AuditEvent
 from zerotrip.common.checks import is_valid_resident_id, is_valid_uscc, parse_resident_id
 from zerotrip.common.divisions import counties
-from zerotrip.config import IdentitySettings
+from zerotrip.config import IdentitySettings, Settings
 from zerotrip.datahub.models import Batch, Record, Resource
 from zerotrip.demo.names import PHONE_PATTERN
 from zerotrip.demo.orgs import DEPARTMENT_KEYS
@@ -22,6 +22,7 @@ from zerotrip.demo.people import REFERENCE_DATE, plan_population
 from zerotrip.demo.seed import DemoLogins, demo_logins, is_seeded, seed_demo
 from zerotrip.identity import auth
 from zerotrip.identity.models import Account, Enterprise, Membership, Organisation, Person, Relation
+from zerotrip.keys import KeyStore
 
 COUNTIES = {d.code for d in counties()}
 CJK_NAME = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
@@ -84,10 +85,17 @@ def test_the_plan_refuses_a_population_too_small_for_the_demo_family() -> None:
 
 
 @pytest.fixture
-def seeded(db: Session) -> DemoLogins:
+def seeded(db: Session, keys: KeyStore, settings: Settings) -> DemoLogins:
     assert not is_seeded(db)
     stages: set[str] = set()
-    logins = seed_demo(db, citizens=300, seed=42, progress=lambda stage, done, total: stages.add(stage))
+    logins = seed_demo(
+        db,
+        keys=keys,
+        settings=settings,
+        citizens=300,
+        seed=42,
+        progress=lambda stage, done, total: stages.add(stage),
+    )
     assert is_seeded(db)
     assert stages == {
         "organisations",
@@ -97,6 +105,7 @@ def seeded(db: Session) -> DemoLogins:
         "staff",
         "datasets",
         "logins",
+        "certificates",
     }
     return logins
 

@@ -40,7 +40,7 @@ def live_server(new_database, tmp_path_factory: pytest.TempPathFactory) -> Itera
     settings = Settings(data_dir=tmp_path_factory.mktemp("live"), database_url=new_database(migrate=True))
     app = create_app(settings)
     with app.state.session_factory() as db, transaction(db):
-        logins = seed_demo(db, citizens=60)
+        logins = seed_demo(db, keys=app.state.keys, settings=settings, citizens=60)
     citizen = next(login for login in logins if login.portal == "citizen")
     staff = next(login for login in logins if login.portal == "staff")
     with serve(app) as url:

@@ -290,6 +290,8 @@ def trust_list_jwks(db: Session, *, keys: KeyStore, settings: Settings) -> dict[
     """This deployment's trust list: every key, current and retired, of every department that has an
     issuer key, and the platform's status-list keys."""
     public_url = settings.web.public_url
+    # The status-list key is made on first use; a verifier fetching the list first must still find it.
+    signing.status_signing_key(keys, algorithm=settings.certificates.algorithm)
     issuers = []
     for org_id in signing.issuer_org_ids(keys):
         org = _find_org(db, org_id)

@@ -60,6 +60,7 @@ class Department(Protocol):
 
 
 _DECIMAL = re.compile(r"^-?\d{1,15}(\.\d{1,6})?$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 # -- defining and reading types ---------------------------------------------------------------------------
@@ -223,6 +224,8 @@ def _check_value(f: CertificateField, value: Any) -> Any:
         raise ValueError("must be text")
     if f.type == "date":
         try:
+            if not _DATE.match(text):
+                raise ValueError(text)
             return date.fromisoformat(text).isoformat()
         except ValueError as exc:
             raise ValueError("must be a date as YYYY-MM-DD") from exc

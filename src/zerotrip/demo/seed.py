@@ -9,15 +9,18 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
+from zerotrip.config import Settings
 from zerotrip.datahub import aggregation, catalogue
-from zerotrip.demo.datasets import demo_datasets
+from zerotrip.demo.certificates import build_demo_certificates
+from zerotrip.demo.datasets import Dataset, demo_datasets
 from zerotrip.demo.names import NameGenerator, Sex
 from zerotrip.demo.orgs import OrgTree, build_org_tree, department_name, region_names
-from zerotrip.demo.people import DEFAULT_SEED, DEMO_COUNTY, PopulationPlan, build_population, plan_population
+from zerotrip.demo.people import DEFAULT_SEED, DEMO_COUNTY, build_population, plan_population
 from zerotrip.demo.staff import TITLES, build_staff
 from zerotrip.identity import actions, queries
 from zerotrip.identity.actor import Actor, system
 from zerotrip.identity.secrets import hash_password
+from zerotrip.keys import KeyStore
 
 Progress = Callable[[str, int, int], None]
 
@@ -86,20 +89,24 @@ def demo_logins(*, seed: int = DEFAULT_SEED) -> DemoLogins:
 def seed_demo(
     db: Session,
     *,
+    keys: KeyStore,
+    settings: Settings,
     citizens: int = 10_000,
     seed: int = DEFAULT_SEED,
     progress: Progress | None = None,
 ) -> DemoLogins:
     """Build the organisation tree, the population, staff in every department, the departments' datasets
-    (catalogued and loaded through aggregation) and the demo logins. Adds and flushes; the caller commits.
-    Raises DemoDataRejected if aggregation refuses a demo row."""
+    (catalogued and loaded through aggregation), the demo logins and the demo e-certificates (signed with
+    the deployment's ``keys``). Adds and flushes; the caller commits. Raises DemoDataRejected if
+    aggregation refuses a demo row."""
     actor = system("seed")
     tree = build_org_tree(db, actor=actor, progress=progress)
     population = build_population(
         db, actor=actor, org_tree=tree, citizens=citizens, seed=seed, progress=progress
     )
     staff = build_staff(db, actor=actor, org_tree=tree, seed=seed, progress=progress)
-    records = _load_datasets(db, actor=actor, org_tree=tree, plan=population.plan, progress=progress)
+    datasets = demo_datasets(population.plan)
+    records = _load_datasets(db, actor=actor, org_tree=tree, datasets=datasets, progress=progress)
     planned = _planned(seed)
     # One argon2id hash for every staff login: hashing is deliberately slow.
     password_hash = hash_password(DEMO_PASSWORD)
@@ -127,6 +134,15 @@ def seed_demo(
     db.flush()
     if progress is not None:
         progress("logins", len(planned), len(planned))
+    certificates = build_demo_certificates(
+        db,
+        actor=actor,
+        plan=population.plan,
+        datasets=datasets,
+        keys=keys,
+        settings=settings,
+        progress=progress,
+    )
     counts = {
         "organisations": len(tree.nodes),
         "citizens": len(population.plan.people),
@@ -134,6 +150,7 @@ def seed_demo(
         "enterprises": len(population.plan.enterprises),
         "staff": len(staff) + sum(1 for p in planned if p.role is not None),
         **records,
+        "certificates": certificates,
     }
     return DemoLogins(entries=tuple(p.login for p in planned), counts=counts)
 
@@ -143,11 +160,15 @@ class DemoDataRejected(RuntimeError):
 
 
 def _load_datasets(
-    db: Session, *, actor: Actor, org_tree: OrgTree, plan: PopulationPlan, progress: Progress | None
+    db: Session,
+    *,
+    actor: Actor,
+    org_tree: OrgTree,
+    datasets: tuple[Dataset, ...],
+    progress: Progress | None,
 ) -> dict[str, int]:
     """Catalogue each department's dataset and load its rows through aggregation, as a steward would;
     every row must be accepted. Returns the records loaded per resource code."""
-    datasets = demo_datasets(plan)
     counts: dict[str, int] = {}
     for n, dataset in enumerate(datasets, start=1):
         spec = dataset.for_owner(org_tree.get(dataset.owner_code).id)
