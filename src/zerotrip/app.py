@@ -17,6 +17,7 @@ from zerotrip import __version__
 from zerotrip.audit.tasks import seal_pending
 from zerotrip.certificates.api import router as certificates_router
 from zerotrip.certificates.api import well_known as certificates_well_known
+from zerotrip.certificates.api_wallet import router as certificates_wallet_router
 from zerotrip.common.context import request_id
 from zerotrip.config import Settings
 from zerotrip.datahub.api import router as datahub_router
@@ -109,6 +110,7 @@ def create_app(
 
     app.include_router(identity_router)
     app.include_router(datahub_router)
+    app.include_router(certificates_wallet_router)
     app.include_router(certificates_router)
     app.include_router(certificates_well_known)
     install_web(app, settings)

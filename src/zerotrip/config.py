@@ -162,6 +162,15 @@ class CertificatesSettings(BaseModel):
     use_grant_max_days: int = Field(
         90, ge=1, le=3650, description="Longest a holder's use grant (用证授权) may last, in days."
     )
+    use_rate_per_minute: int = Field(
+        30,
+        ge=0,
+        le=1_000_000,
+        description=(
+            "Attempts to use a certificate by use-grant code one client address may make per minute, per"
+            " worker process; 0 turns the limit off."
+        ),
+    )
 
 
 class Settings(BaseSettings):

@@ -274,3 +274,88 @@ class PresentationRead(BaseModel):
     nonce: str
     presented_at: datetime
     expires_at: datetime = Field(description="After this verifiers treat it as an expired presentation.")
+
+
+# -- use grants (用证授权) and uses --------------------------------------------------------------------------
+
+AudienceKind = Literal["department", "business", "person"]
+# An active grant can be used; an expired or withdrawn one cannot (withdrawn wins when both).
+UseGrantState = Literal["active", "expired", "withdrawn"]
+
+
+class UseGrantCreate(BaseModel):
+    audience: str = Field(
+        min_length=1, max_length=200, description="Who may use it: a department, a business, a person."
+    )
+    audience_kind: AudienceKind
+    fields: list[str] = Field(
+        min_length=1, max_length=64, description="The disclosable fields the audience receives."
+    )
+    purpose: str = Field(min_length=1, max_length=500, description="What for (printed on every copy).")
+    days: int = Field(ge=1, le=3650, description="How long, at most `certificates.use_grant_max_days`.")
+
+
+class CertificateUseRead(BaseModel):
+    used_at: datetime
+    used_by: str
+    reason: str
+
+
+class UseGrantRead(BaseModel):
+    id: int
+    number: str
+    certificate_type: str
+    type_name: str
+    holder_name: str
+    audience: str
+    audience_kind: AudienceKind
+    fields: list[str]
+    field_labels: list[str] = Field(description="The fields' Chinese labels, in the same order.")
+    purpose: str
+    created_at: datetime
+    expires_at: datetime
+    withdrawn_at: datetime | None
+    state: UseGrantState
+    uses: list[CertificateUseRead] = Field(description="Every use, newest first.")
+
+
+class UseGrantCreated(UseGrantRead):
+    code: str = Field(description="The access code, shown this once (only its hash is stored).")
+    link: str = Field(description="`{public_url}/certificates/use/{code}`, to hand to the audience.")
+
+
+class UseGrantPage(BaseModel):
+    items: list[UseGrantRead]
+    total: int
+    page: int
+    per_page: int
+
+
+class CertificateUseRequest(BaseModel):
+    code: str = Field(min_length=1, max_length=40, description="The code from the holder (hyphens optional).")
+    used_by: str = Field(min_length=1, max_length=200, description="Who is using it (unit and person).")
+    reason: str = Field(min_length=1, max_length=1000, description="Why (the matter it is used for).")
+
+
+class UsedCertificateRead(BaseModel):
+    """What someone holding a use-grant code receives: an annotated, time-limited copy of the granted
+    fields, never the holder's original credential."""
+
+    number: str
+    certificate_type: str
+    type_name: str
+    issuer_name: str
+    fields: list[WalletField] = Field(description="The granted fields only, labelled.")
+    valid_until: datetime | None = Field(description="The certificate's own validity.")
+    audience: str
+    purpose: str
+    note: str = Field(description="仅供{audience}用于{purpose}，{deadline}前有效")
+    grant_expires_at: datetime
+    presentation: str = Field(
+        description="SD-JWT of the granted fields with a KB-JWT whose `aud` is the grant's audience."
+    )
+    qr_payload: str
+    presented_at: datetime
+    presentation_expires_at: datetime = Field(
+        description="Verifiers accept the presentation until then (`certificates.presentation_ttl_seconds`)."
+    )
