@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from zerotrip.audit.models import AuditEvent
@@ -439,3 +440,18 @@ def test_without_a_live_grant_the_proof_is_not_issued(
         sharing.revoke_grant(db, actor=world.admin, grant_id=grant.id, reason="test")
     with pytest.raises(GatewayConsumerMissing):
         actions.issue_no_real_estate_proof(db, actor=world.citizen(world.wife), keys=keys, settings=settings)
+
+
+def test_a_clash_on_a_status_entry_is_redrawn(
+    db: Session, world: CertWorld, keys: KeyStore, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = marriage(db, world, keys, settings)
+    # Another transaction drew the same entry: the first draw hits the unique constraint, the next is free.
+    draws = iter([first.status_index, (first.status_index + 1) % settings.certificates.status_list_size])
+    monkeypatch.setattr(actions, "secrets", SimpleNamespace(randbelow=lambda _n: next(draws)))
+    second = marriage(db, world, keys, settings)
+    assert second.status_list_id == first.status_list_id
+    assert second.status_index == (first.status_index + 1) % settings.certificates.status_list_size
+    assert db.scalar(select(func.count()).select_from(Certificate)) == 2
+    issued = db.scalar(select(func.count()).where(AuditEvent.action == actions.ISSUED))
+    assert issued == 2  # the undone attempt left no event behind
