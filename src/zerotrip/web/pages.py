@@ -11,7 +11,15 @@ from fastapi.staticfiles import StaticFiles
 
 from zerotrip.config import Settings
 from zerotrip.problems import Problem
-from zerotrip.web import auth_pages, datahub_pages, home_pages, my_data_pages, open_pages, sharing_pages
+from zerotrip.web import (
+    auth_pages,
+    certificates_pages,
+    datahub_pages,
+    home_pages,
+    my_data_pages,
+    open_pages,
+    sharing_pages,
+)
 from zerotrip.web.i18n import N_, Catalogs
 from zerotrip.web.render import STATIC_DIR, Renderer, current_path
 
@@ -70,3 +78,4 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
     app.include_router(sharing_pages.router)
     app.include_router(my_data_pages.router)
     app.include_router(open_pages.router)
+    app.include_router(certificates_pages.router)
