@@ -39,7 +39,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from zerotrip.datahub import catalogue
-from zerotrip.datahub.models import Record, RecordVersion
+from zerotrip.datahub.models import Record
 from zerotrip.datahub.records import record_key_of, region_of
 from zerotrip.datahub.schemas import FieldSpec, ResourceSpec
 from zerotrip.db import make_engine, transaction
@@ -143,23 +143,8 @@ def build_zerotrip(data_dir: Path, rows: list[dict[str, Any]]) -> None:
                         "version": 1,
                         "is_deleted": False,
                         "updated_at": now,
-                    }
-                    for i, row in enumerate(chunk)
-                ],
-            )
-            db.execute(
-                insert(RecordVersion),
-                [
-                    {
-                        "record_id": start + i + 1,
-                        "resource_id": resource.id,
-                        "version": 1,
-                        "operation": "upsert",
-                        "record_key": record_key_of(resource, row),
-                        "division_code": region_of(resource, row),
-                        "data": row,
                         "changed_by": "bench",
-                        "changed_at": now,
+                        "change_seq": start + i + 1,
                     }
                     for i, row in enumerate(chunk)
                 ],

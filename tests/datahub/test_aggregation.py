@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 
@@ -17,7 +19,7 @@ from zerotrip.common import clock
 from zerotrip.common.checks import make_resident_id, make_uscc
 from zerotrip.datahub import aggregation, catalogue, queries, readers, records
 from zerotrip.datahub.errors import NotSteward, UnreadableFile
-from zerotrip.datahub.models import Record, RecordVersion, Rejection, Resource
+from zerotrip.datahub.models import Record, RecordHistory, Rejection, Resource
 from zerotrip.datahub.schemas import FieldSpec, ResourceSpec
 from zerotrip.db import make_engine, make_sessionmaker, transaction
 from zerotrip.identity import actions
@@ -159,15 +161,13 @@ def test_good_rows_become_versions_and_unchanged_rows_are_counted(db: Session, h
     assert record is not None and record.version == 2 and record.batch_id == second.id
     assert record.data["area"] == "91" and record.data["usage"] == "商业"
     assert record.subject_key == hub.residents[3] and record.division_code == "330106"
-    history = db.execute(
-        select(RecordVersion.version, RecordVersion.batch_id, RecordVersion.changed_by, RecordVersion.data)
-        .where(RecordVersion.record_id == record.id)
-        .order_by(RecordVersion.id)
-    ).all()
-    assert [(v[0], v[1]) for v in history] == [(1, first.id), (2, second.id)]
-    assert {v[2] for v in history} == {hub.steward.principal}
-    assert history[0][3]["area"] == "89.5"  # decimals are stored normalised, as text
-    assert db.scalar(select(func.count()).select_from(RecordVersion)) == 6
+    history = records.list_record_versions(db, record=record)
+    assert [(v.version, v.batch_id) for v in history] == [(1, first.id), (2, second.id)]
+    assert {v.changed_by for v in history} == {hub.steward.principal}
+    assert history[0].data["area"] == "89.5"  # decimals are stored normalised, as text
+    assert history[0].superseded_at == history[1].changed_at == NOW and history[1].superseded_at is None
+    # One history row, for the one record that changed: first loads and unchanged rows write none.
+    assert db.scalar(select(func.count()).select_from(RecordHistory)) == 1
     assert hub.real_estate.data_updated_at == NOW
 
 
@@ -349,10 +349,9 @@ def test_a_deleted_record_comes_back_as_a_new_version(db: Session, hub: DatahubW
     assert (batch.rows_accepted, batch.rows_unchanged, batch.report["rows_written"]) == (1, 0, 1)
     db.refresh(record)
     assert (record.version, record.is_deleted, record.batch_id) == (3, False, batch.id)
-    operations = db.scalars(
-        select(RecordVersion.operation).where(RecordVersion.record_id == record.id).order_by(RecordVersion.id)
-    ).all()
-    assert operations == ["upsert", "delete", "upsert"]
+    states = records.list_record_versions(db, record=record)
+    assert [(s.version, s.is_deleted) for s in states] == [(1, False), (2, True), (3, False)]
+    assert states[1].changed_by == "test" and states[2].batch_id == batch.id
 
 
 @pytest.mark.postgres_only
@@ -383,5 +382,136 @@ def test_a_load_holds_its_resource_so_loads_of_one_resource_queue(new_database: 
                 db, actor=root, resource_code=code, rows=rows(), source="cli", format="csv"
             )
         assert checked == [True] and batch.rows_accepted == 1
+    finally:
+        engine.dispose()
+
+
+def test_history_rows_appear_only_when_a_record_changes(db: Session, hub: DatahubWorld) -> None:
+    """System-versioned storage (ADR 0001): a first load writes one row per record and no history; an
+    unchanged reload writes nothing; a change keeps the replaced state, with who, when and which batch."""
+    rows = [estate_row(hub, i) for i in range(1, 4)]
+    history = select(func.count()).select_from(RecordHistory)
+    first = load_csv(db, hub, ESTATE, rows)
+    assert db.scalar(history) == 0
+    seqs = dict(db.execute(select(Record.record_key, Record.change_seq)).all())
+    load_csv(db, hub, ESTATE, rows)
+    assert db.scalar(history) == 0
+    assert dict(db.execute(select(Record.record_key, Record.change_seq)).all()) == seqs
+
+    later = datetime(2026, 6, 2, 2, 0, tzinfo=UTC)
+    with clock.frozen(later):
+        third = load_csv(db, hub, ESTATE, [rows[0] | {"area": "90"}, *rows[1:]], actor=hub.steward)
+    (old,) = db.scalars(select(RecordHistory)).all()
+    key = rows[0]["certificate_no"]
+    record = db.scalars(
+        select(Record).where(Record.record_key == key).execution_options(populate_existing=True)
+    ).one()
+    assert (old.record_id, old.version, old.data["area"], old.is_deleted) == (record.id, 1, "89.5", False)
+    assert (old.batch_id, old.changed_by, old.changed_at, old.superseded_at) == (
+        first.id,
+        hub.steward.principal,
+        NOW,
+        later,
+    )
+    assert old.change_seq == seqs[key] < record.change_seq
+    assert (record.version, record.batch_id, record.updated_at, record.data["area"]) == (
+        2,
+        third.id,
+        later,
+        "90",
+    )
+    assert max(seqs.values()) < record.change_seq  # the feed sends it again, once
+
+
+def test_no_record_or_history_row_points_nowhere(db: Session, mortgages: DatahubWorld) -> None:
+    """The record tables carry no foreign keys (ADR 0001): integrity comes from writing them only through
+    ``records.py``, which this checks after loads, a change, a deletion and a correction-like upsert."""
+    hub = mortgages
+    load_csv(db, hub, ESTATE, [estate_row(hub, i, area="70") for i in range(1, 5)])
+    record = db.scalars(select(Record).where(Record.resource_id == hub.real_estate.id)).first()
+    assert record is not None
+    records.delete_record(db, resource=hub.real_estate, record=record, changed_by="test")
+    records.upsert_record(db, resource=hub.real_estate, data=dict(record.data), changed_by="test")
+    db.flush()
+    resources = select(Resource.id)
+    batches = select(aggregation.Batch.id)
+    for table in (Record, RecordHistory):
+        assert (
+            db.scalar(select(func.count()).select_from(table).where(table.resource_id.not_in(resources))) == 0
+        )
+        orphans = select(func.count()).select_from(table)
+        assert db.scalar(orphans.where(table.batch_id.is_not(None), table.batch_id.not_in(batches))) == 0
+    assert db.scalar(select(func.count()).select_from(RecordHistory)) >= 4
+    homeless = (
+        select(func.count())
+        .select_from(RecordHistory)
+        .where(RecordHistory.record_id.not_in(select(Record.id)))
+    )
+    assert db.scalar(homeless) == 0
+
+
+@pytest.mark.postgres_only
+def test_concurrent_loads_of_one_resource_queue_and_see_each_other(new_database: Callable[..., str]) -> None:
+    """With real transactions, two loads of one resource at once: the second waits for the first's lock,
+    then finds its records stored (no duplicate keys, a change where the data differ), and its change
+    numbers all follow the first's, so a feed reader never passes one of them early."""
+    engine = make_engine(new_database(migrate=True))
+    factory = make_sessionmaker(engine)
+    root = system("test")
+    try:
+        with factory() as db, transaction(db):
+            province = actions.create_organisation(
+                db, actor=root, kind="province", code="330000", name="浙江省", division_code="330000"
+            )
+            code = catalogue.catalogue_resource(db, actor=root, spec=county_stats_spec(province.id)).code
+        districts = ["330102", "330105", "330106", "330108", "330109", "330110"]
+        first = [{"district": d, "month": "2026-05", "registrations": "3"} for d in districts[:4]]
+        second = [{"district": d, "month": "2026-05", "registrations": "5"} for d in districts[2:]]
+        started = threading.Event()
+        batches: dict[str, aggregation.Batch] = {}
+        errors: list[BaseException] = []
+
+        def slow_rows(rows: list[dict[str, str]]) -> Iterator[tuple[int, dict[str, object]]]:
+            started.set()
+            for number, row in enumerate(rows, start=2):
+                time.sleep(0.1)  # the first load is still running when the second begins
+                yield number, row
+
+        def run(name: str, rows: Iterator[tuple[int, dict[str, object]]]) -> None:
+            try:
+                with factory() as db, transaction(db):
+                    batches[name] = aggregation.load_rows(
+                        db, actor=root, resource_code=code, rows=rows, source="cli", format="csv"
+                    )
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        one = threading.Thread(target=run, args=("first", slow_rows(first)))
+        one.start()
+        started.wait(5)
+        time.sleep(0.05)
+        two = threading.Thread(target=run, args=("second", enumerate(second, start=2)))
+        two.start()
+        one.join(30)
+        two.join(30)
+        assert errors == []
+        with factory() as db:
+            rows = db.execute(
+                select(
+                    Record.data["district"].as_string(), Record.version, Record.change_seq, Record.batch_id
+                )
+                .join(Resource, Resource.id == Record.resource_id)
+                .where(Resource.code == code)
+                .order_by(Record.change_seq)
+            ).all()
+            assert sorted(r[0] for r in rows) == districts  # one record per key
+            first_seqs = [r[2] for r in rows if r[3] == batches["first"].id]
+            second_seqs = [r[2] for r in rows if r[3] == batches["second"].id]
+            assert len(first_seqs) == 2 and len(second_seqs) == 4
+            assert max(first_seqs) < min(second_seqs)
+            assert {r[0]: r[1] for r in rows}["330106"] == 2  # changed by the second load
+            assert batches["second"].report["rows_written"] == 4
+            history = db.scalars(select(RecordHistory.batch_id)).all()
+            assert history == [batches["first"].id] * 2
     finally:
         engine.dispose()

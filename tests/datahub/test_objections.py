@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from zerotrip.common import clock
 from zerotrip.common.clock import CHINA
-from zerotrip.datahub import gateway, objections
+from zerotrip.datahub import gateway, objections, records
 from zerotrip.datahub.errors import (
     NotSteward,
     ObjectionClosed,
@@ -19,7 +19,7 @@ from zerotrip.datahub.errors import (
     ObjectionNotFound,
     RecordNotFound,
 )
-from zerotrip.datahub.models import Objection, Record, RecordVersion
+from zerotrip.datahub.models import Objection, Record
 from zerotrip.identity.actor import Actor
 from zerotrip.problems import NotAllowed, ValidationFailed
 
@@ -93,8 +93,9 @@ def test_objection_round_trip_makes_a_new_version_and_a_visible_answer(
     )
     record = record_of(db, hub, 0, 1)
     assert record.version == 2 and record.data["area"] == "92.3"  # stored as a load would store it
-    versions = db.scalars(select(RecordVersion.version).where(RecordVersion.record_id == record.id)).all()
-    assert sorted(versions) == [1, 2]
+    states = records.list_record_versions(db, record=record)
+    assert [s.version for s in states] == [1, 2] and states[0].data["area"] != "92.3"
+    assert states[1].changed_by == hub.steward.principal and states[1].batch_id is None
     assert answered.objection.corrected_version == 2
     assert [c.client_id for c in answered.consumers_to_tell] == [hub.consumer.client_id]
     told = answered.consumers_to_tell[0]

@@ -11,6 +11,12 @@ all. A load writes one audit event.
 Memory stays bounded whatever the size of the input: rows are handled in chunks (one query per chunk and
 rule, never one per row), and what must be remembered across chunks, namely which row claimed each key and
 each unique value, is spilled to a scratch SQLite file.
+
+Both cores work when a load fills a resource that holds no records (it holds the resource's lock, so
+none can appear but its own) and no field refers to another resource: no row then needs the database to be
+judged, so the caller's thread reads, validates and encodes rows while ``records.RecordStream`` COPYs them
+in from a second thread, and the server stores and indexes them meanwhile (ADR 0001). Otherwise each chunk
+is checked against stored records and written before the next one is read.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import String, bindparam, cast, func, insert, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -34,7 +40,13 @@ from zerotrip.datahub.errors import BatchNotFound, NotSteward
 from zerotrip.datahub.models import Batch, Field, Record, Rejection, Resource
 from zerotrip.datahub.permissions import can_oversee, can_steward
 from zerotrip.datahub.queries import get_resource, list_fields
-from zerotrip.datahub.records import ExistingRecord, fetch_existing, record_key_of, upsert_records
+from zerotrip.datahub.records import (
+    ExistingRecord,
+    RecordStream,
+    fetch_existing,
+    record_key_of,
+    upsert_records,
+)
 from zerotrip.datahub.validation import RowError, RowValidator, shown
 from zerotrip.identity import queries as identity_queries
 from zerotrip.identity.actor import Actor
@@ -102,10 +114,13 @@ def load_rows(
     db.flush()  # records, versions and rejections refer to the batch's id
     loader = _Loader(db, resource, list_fields(db, resource.id), batch)
     try:
-        for chunk in _chunks(rows, CHUNK_ROWS):
-            loader.load(chunk)
-            if progress is not None:
-                progress(loader.rows_total)
+        if loader.can_stream:
+            loader.stream(_chunks(rows, CHUNK_ROWS), progress)
+        else:
+            for chunk in _chunks(rows, CHUNK_ROWS):
+                loader.load(chunk)
+                if progress is not None:
+                    progress(loader.rows_total)
         loader.finish()
     finally:
         loader.claims.close()
@@ -148,6 +163,14 @@ class _Loader:
         self.claims = _Claims()
         for name in self.unique:
             self._claim_stored_values(name)
+        # The caller holds the resource's lock: if it has no records now, the only ones it will have during
+        # this load are the load's own, which the claims already know about.
+        has_stored = (
+            db.scalar(select(Record.id).where(Record.resource_id == resource.id).limit(1)) is not None
+        )
+        self.can_stream = (
+            db.get_bind().dialect.name == "postgresql" and not has_stored and not self.references
+        )
         self.rows_total = self.accepted = self.unchanged = self.written = self.rejected = 0
         self.counts: Counter[tuple[str | None, str]] = Counter()
         self.examples: list[dict[str, Any]] = []
@@ -155,15 +178,52 @@ class _Loader:
         self.pending: list[dict[str, Any]] = []
 
     def load(self, chunk: list[tuple[int, Mapping[str, object]]]) -> None:
-        self.rows_total += len(chunk)
+        """Check a chunk's rows on their own, against other rows and against stored records; write it."""
+        self._store(self.validate(chunk))
+
+    def stream(
+        self, chunks: Iterable[list[tuple[int, Mapping[str, object]]]], progress: Progress | None
+    ) -> None:
+        """Load into a resource with no records and no references: rows are judged without the database,
+        and the accepted ones, all new, stream into it while the next chunk is validated."""
+        with RecordStream(
+            self.db, resource=self.resource, changed_by=self.batch.submitted_by, batch_id=self.batch.id
+        ) as sink:
+            for chunk in chunks:
+                validated = self.validate(chunk)
+                self.rows_total += validated.rows
+                for number, errors in validated.refused:
+                    self._reject(number, errors)  # kept until the stream ends: the session is the writer's
+                keys = [record_key_of(self.resource, data) for _, data in validated.valid]
+                if self.unique:
+                    accepted = self._claim(validated.valid, keys, {})
+                    sink.write(accepted)
+                else:
+                    accepted, keys = self._claim_keys(validated.valid, keys)
+                    sink.write(accepted, keys=keys)
+                self.accepted += len(accepted)
+                if progress is not None:
+                    progress(self.rows_total)
+        self.written += sink.written
+
+    def validate(self, chunk: list[tuple[int, Mapping[str, object]]]) -> _Validated:
+        """Check each row on its own (no database)."""
         valid: list[tuple[int, dict[str, Any]]] = []
+        refused: list[tuple[int, list[RowError]]] = []
+        validate = self.validator.validate
         for number, raw in chunk:
-            clean, errors = self.validator.validate(raw)
+            clean, errors = validate(raw)
             if clean is None:
-                self._reject(number, errors)
+                refused.append((number, errors))
             else:
                 valid.append((number, clean))
-        valid = self._check_references(valid)
+        return _Validated(len(chunk), valid, refused)
+
+    def _store(self, validated: _Validated) -> None:
+        self.rows_total += validated.rows
+        for number, errors in validated.refused:
+            self._reject(number, errors)
+        valid = self._check_references(validated.valid)
         keys = [record_key_of(self.resource, data) for _, data in valid]
         existing = fetch_existing(self.db, resource=self.resource, keys=keys)
         accepted = self._claim(valid, keys, existing)
@@ -257,6 +317,29 @@ class _Loader:
             self.claims.store(name, held[name])
         return accepted
 
+    def _claim_keys(
+        self, valid: list[tuple[int, dict[str, Any]]], keys: list[str]
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        """``_claim`` for a resource with no stored records and no unique fields but its key, where only
+        duplicate keys can refuse a row: each key is claimed for its first row in one statement, and only
+        when some were already held are the rows sorted out. The accepted rows and their keys."""
+        numbers = [number for number, _ in valid]
+        if self.claims.claim_first(_KEY, zip(keys, numbers, strict=True)) == len(keys):
+            return [data for _, data in valid], keys
+        holders = self.claims.lookup(_KEY, keys)
+        accepted: list[dict[str, Any]] = []
+        accepted_keys: list[str] = []
+        for (number, data), key in zip(valid, keys, strict=True):
+            first = holders[key][1]
+            if first != number:
+                reason = f"the same key is already on row {first}"
+                shown_key = shown(key.replace("\x1f", " "))
+                self._reject(number, [RowError(None, "duplicate_key", reason, shown_key)])
+                continue
+            accepted.append(data)
+            accepted_keys.append(key)
+        return accepted, accepted_keys
+
     def _claim_stored_values(self, name: str) -> None:
         value = cast(Record.data[name].as_string(), String)
         query = select(Record.record_key, value).where(
@@ -312,6 +395,12 @@ def _stored_values(db: Session, target: Resource, field: str, wanted: set[str]) 
     return found
 
 
+class _Validated(NamedTuple):
+    rows: int
+    valid: list[tuple[int, dict[str, Any]]]
+    refused: list[tuple[int, list[RowError]]]
+
+
 def _chunks(rows: RawRows, size: int) -> Iterator[list[tuple[int, Mapping[str, object]]]]:
     iterator = iter(rows)
     while chunk := list(islice(iterator, size)):
@@ -325,7 +414,9 @@ class _Claims:
 
     def __init__(self) -> None:
         self._folder = tempfile.TemporaryDirectory(prefix="zerotrip-load-")
-        self._db = sqlite3.connect(Path(self._folder.name) / "claims.db", isolation_level=None)
+        self._db = sqlite3.connect(
+            Path(self._folder.name) / "claims.db", isolation_level=None, check_same_thread=False
+        )
         self._db.execute("PRAGMA journal_mode=OFF")
         self._db.execute("PRAGMA synchronous=OFF")
         self._db.execute(
@@ -344,6 +435,15 @@ class _Claims:
             for value, holder, row in self._db.execute(query, [kind, *part]):
                 found[value] = (holder, row)
         return found
+
+    def claim_first(self, kind: str, values: Iterable[tuple[str, int]]) -> int:
+        """Claim each value for its row (as a row of no stored record) unless something holds it already;
+        how many were claimed."""
+        before = self._db.total_changes
+        self._db.executemany(
+            "INSERT OR IGNORE INTO claim VALUES (?, ?, '', ?)", [(kind, value, row) for value, row in values]
+        )
+        return self._db.total_changes - before
 
     def store(self, kind: str, changes: Mapping[str, tuple[str, int] | None]) -> None:
         self._db.executemany(

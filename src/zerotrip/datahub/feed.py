@@ -1,29 +1,34 @@
 """Return to lower levels (回流): a change feed per resource, cut to a region's division-code subtree, that a
 city or county platform (or another zerotrip instance) reads to keep its copy of the data.
 
-Every change to a record is a :class:`RecordVersion` row (see ``records.py``); the feed is those rows in
-id order, so a version's id is its cursor. A consumer reads a page, stores ``next_cursor``, and later asks
-for what came after it: nothing is lost and nothing repeats, as long as ids become visible in order.
+Records are system-versioned (ADR 0001, ``records.py``): every change stamps the record with a new
+``change_seq``, and a deletion leaves a tombstone. The feed is a resource's records in ``change_seq`` order,
+so a record's ``change_seq`` is its cursor. A consumer reads a page, stores ``next_cursor``, and later asks
+for what came after it: each record that changed since arrives once, in its latest state (a record changed
+twice between two reads arrives once, with its newest version), and nothing is lost, as long as change
+numbers become visible in order. The intermediate states are in the record's history, not in the feed: a
+lower level keeps a copy of the present, not of the past.
 
-Ordering, the lock and the lag: the trade-off. Ids come from a sequence (PostgreSQL) when the row is
-written but become visible when its transaction commits, so a transaction that wrote id 100 and commits
-after another that wrote id 101 would let a reader pass 101 and never see 100. SQLite has one writer at a
-time, so its ids always commit in order. On PostgreSQL every writer of a resource's versions holds a lock
-on the resource's row until it commits (loads take it first; ``upsert_record`` and ``delete_record``
-update the row's ``data_updated_at``), so writers of one resource commit one after another. Two guards
-cover what is left:
+Ordering, the lock and the lag: the trade-off. Change numbers come from a sequence (PostgreSQL) when the
+row is written but become visible when its transaction commits, so a transaction that took number 100 and
+commits after another that took 101 would let a reader pass 101 and never see 100. SQLite has one writer
+at a time, so its numbers always commit in order. On PostgreSQL every writer of a resource's records holds
+a lock on the resource's row until it commits (loads take it first; ``upsert_record`` and
+``delete_record`` update the row's ``data_updated_at``), so writers of one resource commit one after
+another. Two guards cover what is left:
 
 - The reader takes a share lock on the resource row, skipping it if a writer holds it: while a load (or
   any write) of the resource is in flight, the page comes back empty with the cursor unchanged, because
-  versions committed meanwhile could overtake the ones the load has written but not yet committed. The
+  changes committed meanwhile could overtake the ones the load has written but not yet committed. The
   feed pauses for the length of a load and never waits for one; a load starting holds on only until the
   page read in progress has ended.
-- Versions younger than a small lag (``ZEROTRIP_DATAHUB__FEED_LAG_SECONDS``, 2 s by default) are left for
-  the next read. This covers the instant between a single upsert writing its version row and taking the
-  resource lock in the same flush. The price is that changes reach the lower level that much later.
+- Changes younger than a small lag (``ZEROTRIP_DATAHUB__FEED_LAG_SECONDS``, 2 s by default) are left for
+  the next read: a page ends before the first of them. This covers the instant between a single upsert
+  writing its record and taking the resource lock in the same flush. The price is that changes reach the
+  lower level that much later.
 
-The guarantee rests on writers taking the resource lock: a writer that inserted version rows directly,
-without touching the resource row, and stayed open longer than the lag, could still be overtaken. The
+The guarantee rests on writers taking the resource lock: a writer that changed records directly, without
+touching the resource row, and stayed open longer than the lag, could still be overtaken. The
 alternatives (tracking transaction ids, or readers that wait for writers) cost more and tie the feed to
 one engine.
 
@@ -48,7 +53,7 @@ from zerotrip.datahub import grades
 from zerotrip.datahub.errors import NoGrant, RegionNotCovered
 from zerotrip.datahub.gateway import AUDITED_SUBJECTS
 from zerotrip.datahub.gateway import READ as RECORD_READ  # the data-use log lists these reads
-from zerotrip.datahub.models import Field, Grant, RecordVersion, Resource
+from zerotrip.datahub.models import Field, Grant, Record, Resource
 from zerotrip.datahub.queries import get_resource, list_fields
 from zerotrip.identity import permissions
 from zerotrip.identity import queries as identity_queries
@@ -98,7 +103,9 @@ class FeedAccess:
 
 
 def parse_cursor(after: str | None) -> int:
-    """Cursors are opaque to consumers; here they are version ids. None or empty starts at the beginning."""
+    """Cursors are opaque to consumers; here they are change numbers (before ADR 0001, version ids, which
+    the migration made the records' change numbers, so old cursors still resume). None or empty starts at
+    the beginning."""
     if after is None or after == "":
         return 0
     if not after.isdigit() or len(after) > 19:
@@ -187,29 +194,28 @@ def read_feed(
     if not _no_write_in_flight(db, resource):
         return FeedPage(items=[], next_cursor=str(start), has_more=False, region=region)
     horizon = clock.now() - timedelta(seconds=lag_seconds)
-    query = select(RecordVersion).where(
-        RecordVersion.resource_id == resource.id,
-        RecordVersion.id > start,
-        RecordVersion.changed_at <= horizon,
-    )
+    query = select(Record).where(Record.resource_id == resource.id, Record.change_seq > start)
     if region is not None:
-        query = query.where(RecordVersion.division_code.like(permissions.division_prefix(region) + "%"))
-    rows = db.scalars(query.order_by(RecordVersion.id).limit(limit + 1)).all()
+        query = query.where(Record.division_code.like(permissions.division_prefix(region) + "%"))
+    rows = list(db.scalars(query.order_by(Record.change_seq).limit(limit + 1)))
     has_more = len(rows) > limit
     rows = rows[:limit]
+    young = next((i for i, r in enumerate(rows) if r.updated_at > horizon), None)
+    if young is not None:  # stop before the first change younger than the lag, and come back for it
+        rows, has_more = rows[:young], False
     items = [
         FeedItem(
-            cursor=str(v.id),
-            operation=v.operation,
-            record_key=v.record_key,
-            version=v.version,
-            data=access.shape(v.data) if v.operation == "upsert" else {},
-            changed_at=v.changed_at,
+            cursor=str(r.change_seq),
+            operation="delete" if r.is_deleted else "upsert",
+            record_key=r.record_key,
+            version=r.version,
+            data={} if r.is_deleted else access.shape(r.data),
+            changed_at=r.updated_at,
         )
-        for v in rows
+        for r in rows
     ]
     next_cursor = items[-1].cursor if items else str(start)
-    _audit_subjects(db, actor=actor, resource=resource, access=access, versions=rows)
+    _audit_subjects(db, actor=actor, resource=resource, access=access, records=rows)
     record_event(
         db,
         actor=actor.principal,
@@ -229,7 +235,7 @@ def read_feed(
 
 
 def _audit_subjects(
-    db: Session, *, actor: Actor, resource: Resource, access: FeedAccess, versions: Sequence[RecordVersion]
+    db: Session, *, actor: Actor, resource: Resource, access: FeedAccess, records: Sequence[Record]
 ) -> None:
     """One read event per person or enterprise whose data the page carried, as the gateway writes them,
     so the data subject's data-use log shows that a lower level received their data."""
@@ -238,8 +244,8 @@ def _audit_subjects(
         return  # statistics by region and other non-personal data
     subjects = dict.fromkeys(
         str(v.data[resource.subject_field])
-        for v in versions
-        if v.operation == "upsert" and v.data.get(resource.subject_field)
+        for v in records
+        if not v.is_deleted and v.data.get(resource.subject_field)
     )
     for subject in subjects:
         record_event(

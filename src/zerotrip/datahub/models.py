@@ -153,12 +153,21 @@ class Rejection(Base):
 
 
 class Record(Base):
-    """The current state of one record, upserted by its key."""
+    """The current state of one record, upserted by its key (system-versioned, see ADR 0001).
+
+    This row alone holds the record's present state, with who wrote it, when and in which batch, and a
+    ``change_seq`` that grows with every change (the return feed's cursor); a deletion leaves the row as a
+    tombstone (``is_deleted``). A state that a change replaces moves to :class:`RecordHistory`, so a record
+    that never changed is one row. ``resource_id`` and ``batch_id`` carry no foreign-key constraint: loads
+    write hundreds of thousands of rows, each of which would run two referential checks, and only
+    ``records.py`` writes here, with a resource it has read and a batch it has flushed (tests check that
+    no record points nowhere).
+    """
 
     __tablename__ = "datahub_record"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    resource_id: Mapped[int] = mapped_column(ForeignKey("datahub_resource.id"), nullable=False)
+    resource_id: Mapped[int] = mapped_column(Integer, nullable=False)
     record_key: Mapped[str] = mapped_column(String(300), nullable=False)
     subject_key: Mapped[str | None] = mapped_column(String(40))
     division_code: Mapped[str | None] = mapped_column(String(6))
@@ -166,34 +175,45 @@ class Record(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     is_deleted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
-    batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("datahub_batch.id"))
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    changed_by: Mapped[str] = mapped_column(String(120), nullable=False)
+    # From the sequence ``datahub_record_change_seq`` on PostgreSQL (also the column's default there, which
+    # bulk COPYs use; migration 0005); one more than the resource's highest on SQLite, whose single writer
+    # makes that safe. Set by ``records.py`` on every change.
+    change_seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
     __table_args__ = (
         UniqueConstraint("resource_id", "record_key"),
         Index("ix_datahub_record_subject", "resource_id", "subject_key"),
         # Open data filters by district and other region-sized reads: the live records of one region.
         Index("ix_datahub_record_region", "resource_id", "division_code", "is_deleted"),
+        # The return feed: a resource's changes after a cursor.
+        Index("ix_datahub_record_feed", "resource_id", "change_seq"),
     )
 
 
-class RecordVersion(Base):
-    """Every state a record has had (who, when, which batch). Its id is the change-feed cursor."""
+class RecordHistory(Base):
+    """A state a record had until a change replaced it (SQL:2011's history table): the row as it was, valid
+    from ``changed_at`` until ``superseded_at``. Written only by ``records.py``, only when a record changes,
+    so no foreign keys (see :class:`Record`)."""
 
-    __tablename__ = "datahub_record_version"
+    __tablename__ = "datahub_record_history"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    record_id: Mapped[int] = mapped_column(ForeignKey("datahub_record.id"), nullable=False, index=True)
-    resource_id: Mapped[int] = mapped_column(ForeignKey("datahub_resource.id"), nullable=False)
+    record_id: Mapped[int] = mapped_column(BigId, nullable=False)
+    resource_id: Mapped[int] = mapped_column(Integer, nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
-    operation: Mapped[str] = mapped_column(String(8), nullable=False)  # upsert | delete
     record_key: Mapped[str] = mapped_column(String(300), nullable=False)
     division_code: Mapped[str | None] = mapped_column(String(6))
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
-    batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("datahub_batch.id"))
+    is_deleted: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     changed_by: Mapped[str] = mapped_column(String(120), nullable=False)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    superseded_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    change_seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
-    __table_args__ = (Index("ix_datahub_record_version_feed", "resource_id", "id"),)
+    __table_args__ = (Index("ix_datahub_record_history_record", "record_id", "version"),)
 
 
 class ShareRequest(Base):

@@ -3,7 +3,8 @@
 A citizen may object only to a record whose subject is their own resident ID number (and is told the same
 whether or not the record exists); a consumer only to a field a live grant of theirs covers. The steward
 of the owning department verifies within the configured working days and either corrects the value, which
-writes a new record version through ``records.upsert_record``, or rejects the objection with an answer.
+writes a new record version through ``records.upsert_record`` (the wrong value stays in the record's
+history), or rejects the objection with an answer.
 A correction names the consumers that read the wrong value, from the audit log, so they can be told.
 """
 
@@ -30,7 +31,7 @@ from zerotrip.datahub.errors import (
     RecordNotFound,
 )
 from zerotrip.datahub.gateway import AUDITED_SUBJECTS, READ
-from zerotrip.datahub.models import Objection, Record, RecordVersion, Resource
+from zerotrip.datahub.models import Objection, Record, RecordHistory, Resource
 from zerotrip.datahub.numbers import normalise_number, unused_number
 from zerotrip.datahub.permissions import can_steward
 from zerotrip.datahub.queries import get_resource, list_fields
@@ -304,18 +305,19 @@ def objection_read(db: Session, objection: Objection) -> ObjectionRead:
 
 
 def _wrong_since(db: Session, record: Record, field: str) -> datetime:
-    """When the field took its current value: the oldest of the unbroken run of versions holding it."""
+    """When the field took its current value: the oldest of the unbroken run of states holding it (the
+    current state, then the record's history, newest first)."""
     current = record.data.get(field)
     since = record.updated_at
-    versions = db.scalars(
-        select(RecordVersion)
-        .where(RecordVersion.record_id == record.id)
-        .order_by(RecordVersion.version.desc())
+    history = db.scalars(
+        select(RecordHistory)
+        .where(RecordHistory.record_id == record.id)
+        .order_by(RecordHistory.version.desc())
     )
-    for version in versions:
-        if version.operation != "upsert" or version.data.get(field) != current:
+    for state in history:
+        if state.is_deleted or state.data.get(field) != current:
             break
-        since = version.changed_at
+        since = state.changed_at
     return since
 
 
