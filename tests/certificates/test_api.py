@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -244,6 +245,8 @@ def test_issuer_and_type_metadata_for_verifiers(
     certificate = marriage(db, world, keys, settings)
     db.flush()
     credit_code = numbers.issuer_credit_code(world.departments["civil"])
+    # A valid government credit code that no department of this deployment carries.
+    nowhere = SimpleNamespace(code="330000-nowhere", division_code="330000")
     metadata = client.get(f"/.well-known/jwt-vc-issuer/issuers/{credit_code}")
     assert metadata.status_code == 200
     body = metadata.json()
@@ -252,7 +255,7 @@ def test_issuer_and_type_metadata_for_verifiers(
     assert {k["kid"] for k in body["jwks"]["keys"]} == {k.kid for k in civil_keys} >= {certificate.kid}
     assert {k["iss"] for k in body["jwks"]["keys"]} == {body["issuer"]}
     problem(
-        client.get(f"/.well-known/jwt-vc-issuer/issuers/{numbers.issuer_credit_code(world.fund)}"),
+        client.get(f"/.well-known/jwt-vc-issuer/issuers/{numbers.issuer_credit_code(nowhere)}"),
         404,
         "certificates/issuer-not-found",
     )
