@@ -171,6 +171,14 @@ class CertificatesSettings(BaseModel):
             " worker process; 0 turns the limit off."
         ),
     )
+    pdf_font: Path | None = Field(
+        None,
+        description=(
+            "CJK font with TrueType outlines (.ttf or .ttc) that certificate PDFs embed. Unset means the"
+            " first installed of Debian's fonts-arphic-uming, fonts-wqy-zenhei, fonts-wqy-microhei,"
+            " fonts-arphic-ukai."
+        ),
+    )
 
 
 class Settings(BaseSettings):
