@@ -4,19 +4,21 @@ what (anonymous 401, staff 403, another citizen 404), CSRF on writes, problems, 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from zerotrip.app import create_app
-from zerotrip.certificates import numbers, sdjwt
+from zerotrip.certificates import numbers, pdf, sdjwt
 from zerotrip.common import clock
 from zerotrip.config import CertificatesSettings, Settings
 from zerotrip.keys import KeyStore
 
 from .conftest import CertWorld, citizen_login, sign_in
 from .holding import Held, hold, verify_presentation
+from .test_wallet import decode_qr
 
 PROBLEM = "application/problem+json"
 ME = "/api/certificates/me"
@@ -219,6 +221,8 @@ def test_the_openapi_document_lists_the_holder_endpoints(client: TestClient) -> 
     for path in (
         "/api/certificates/me/certificates",
         "/api/certificates/me/certificates/{number}",
+        "/api/certificates/me/certificates/{number}.pdf",
+        "/api/certificates/me/certificates/{number}/qr.png",
         "/api/certificates/me/certificates/{number}/presentations",
         "/api/certificates/me/certificates/{number}/grants",
         "/api/certificates/me/grants",
@@ -226,3 +230,29 @@ def test_the_openapi_document_lists_the_holder_endpoints(client: TestClient) -> 
         "/api/certificates/uses",
     ):
         assert path in paths, path
+
+
+def test_the_pdf_and_qr_downloads_are_the_holders_alone(
+    client: TestClient, db: Session, world: CertWorld, settings: Settings, held: Held
+) -> None:
+    number = held.marriage.number
+    problem(client.get(f"{ME}/certificates/{number}.pdf"), 401, "not-authenticated")
+    as_citizen(client, db, world.wife)
+    got = client.get(f"{ME}/certificates/{number}.pdf")
+    assert got.status_code == 200, got.text
+    assert got.headers["content-type"] == "application/pdf"
+    disposition = got.headers["content-disposition"]
+    assert disposition.startswith(f'attachment; filename="certificate-{number}.pdf"; ')
+    assert f"filename*=UTF-8''{quote('结婚证')}-{number}.pdf" in disposition
+    assert pdf.extract_token(got.content) == held.marriage.token
+    svg = client.get(f"{ME}/certificates/{number}/qr.svg")
+    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+    assert svg.text.startswith("<svg")
+    png = client.get(f"{ME}/certificates/{number}/qr.png", params={"scale": 3})
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    assert decode_qr(png.content) == f"{settings.web.public_url}/verify#{held.marriage.token}"
+    as_citizen(client, db, world.owner)
+    for path in (f"{number}.pdf", f"{number}/qr.svg", f"{number}/qr.png"):
+        problem(client.get(f"{ME}/certificates/{path}"), 404, "certificates/certificate-not-found")
+    sign_in(client, db, "zj-civil-issuer")
+    problem(client.get(f"{ME}/certificates/{number}.pdf"), 403, "identity/not-your-record")

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import json
 import re
 from datetime import date, timedelta
 
 import pytest
+import zxingcpp
+from PIL import Image
+from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
 from zerotrip.audit.queries import list_events_for_subject
-from zerotrip.certificates import actions, sdjwt, signing, wallet
+from zerotrip.certificates import actions, pdf, qr, sdjwt, signing, verify, wallet
 from zerotrip.certificates.errors import (
     CertificateExpired,
     CertificateNotFound,
@@ -29,7 +33,7 @@ from zerotrip.keys import KeyStore
 from zerotrip.problems import ValidationFailed
 
 from .conftest import ROOT, CertWorld
-from .holding import NOW, Held, hold, verify_presentation
+from .holding import NOW, Held, hold, trust_of, verify_presentation
 
 LATER = NOW + timedelta(hours=1)
 
@@ -349,3 +353,102 @@ def decode_everything(text: str) -> str:
         except (ValueError, binascii.Error):
             continue
     return "\n".join(found)
+
+
+# -- the PDF and the QR ------------------------------------------------------------------------------------
+
+
+def decode_qr(png: bytes) -> str:
+    """The text of the QR code in a PNG, read by zxing-cpp (a decoder the project did not write)."""
+    found = zxingcpp.read_barcode(Image.open(io.BytesIO(png)))
+    assert found is not None and found.valid, "no QR code could be read"
+    return str(found.text)
+
+
+def test_the_pdf_carries_the_holders_name_the_issuer_the_number_and_the_full_token(
+    db: Session, world: CertWorld, settings: Settings, held: Held
+) -> None:
+    made = wallet.certificate_pdf(
+        db, actor=world.citizen(world.wife), settings=settings, number=held.marriage.number, now=LATER
+    )
+    assert made.filename == f"结婚证-{held.marriage.number}.pdf"
+    assert made.ascii_filename == f"certificate-{held.marriage.number}.pdf"
+    assert made.content.startswith(b"%PDF-")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(made.content)).pages)
+    for expected in ("林晓雯", "结婚证", "浙江省民政厅", "J330106-2019-000123", "陈建国"):
+        assert expected in text, expected
+    assert held.marriage.number in text.replace("\n", "").replace(" ", "")
+    assert pdf.extract_token(made.content) == held.marriage.token
+    # A guardian downloads the child's; a stranger is told it does not exist.
+    child = wallet.certificate_pdf(
+        db, actor=world.citizen(world.husband), settings=settings, number=held.birth.number, now=LATER
+    )
+    assert "陈一诺" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(child.content)).pages)
+    with pytest.raises(CertificateNotFound):
+        wallet.certificate_pdf(
+            db, actor=world.citizen(world.owner), settings=settings, number=held.marriage.number, now=LATER
+        )
+
+
+def test_the_certificate_qr_holds_the_full_token_as_the_pdf_does(
+    db: Session, world: CertWorld, keys: KeyStore, settings: Settings, held: Held
+) -> None:
+    husband = world.citizen(world.husband)
+    text = wallet.certificate_qr(db, actor=husband, settings=settings, number=held.licence.number, now=LATER)
+    assert text == f"{settings.web.public_url}/verify#{held.licence.token}"
+    assert decode_qr(qr.png(text, scale=3)) == text
+    assert verify.extract_token(text) == held.licence.token
+    with pytest.raises(CertificateNotFound):
+        wallet.certificate_qr(db, actor=husband, settings=settings, number=held.marriage.number, now=LATER)
+
+
+def test_a_certificate_too_long_for_one_qr_code_keeps_what_fits_and_leaves_id_numbers_out_first(
+    db: Session, world: CertWorld, keys: KeyStore, settings: Settings, held: Held
+) -> None:
+    """The birth medical certificate with all its fields is longer than a QR code holds."""
+    full = f"{settings.web.public_url}/verify#{held.birth.token}"
+    assert len(full.encode()) > qr.MAX_PAYLOAD_BYTES
+    text = wallet.certificate_qr(
+        db, actor=world.citizen(world.wife), settings=settings, number=held.birth.number, now=LATER
+    )
+    assert len(text.encode()) <= qr.MAX_PAYLOAD_BYTES
+    assert decode_qr(qr.png(text, scale=2)) == text
+    token = verify.extract_token(text)
+    assert held.birth.token.startswith(token.split("~")[0] + "~")  # the issuer's own signed part
+    kept = set(sdjwt.disclosures(token))
+    assert {"holder_name", "certificate_no", "birth_date", "sex"} <= kept
+    assert not kept & {"holder_id", "mother_id", "father_id"}
+    verdict = verify.verify_token(
+        token,
+        trust=trust_of(db, keys, settings),
+        status=None,
+        now=LATER,
+        presentation_ttl_seconds=settings.certificates.presentation_ttl_seconds,
+    )
+    assert verdict.code == "valid" and set(verdict.claims) == kept
+    # The PDF prints every field and embeds the whole token.
+    made = wallet.certificate_pdf(
+        db, actor=world.citizen(world.wife), settings=settings, number=held.birth.number, now=LATER
+    )
+    assert pdf.extract_token(made.content) == held.birth.token
+
+
+def test_a_presentation_qr_decodes_to_a_valid_presentation_without_the_undisclosed_values(
+    db: Session, world: CertWorld, keys: KeyStore, settings: Settings, held: Held
+) -> None:
+    shown = wallet.present_certificate(
+        db,
+        actor=world.citizen(world.wife),
+        keys=keys,
+        settings=settings,
+        number=held.proof.number,
+        fields=["holder_name", "result"],
+        audience=None,
+        now=LATER,
+    )
+    read = decode_qr(qr.png(shown.qr_payload, scale=3))
+    assert read == shown.qr_payload and read.startswith(f"{settings.web.public_url}/verify#")
+    decoded = decode_everything(read)
+    assert world.wife.resident_id not in decoded and "林晓雯" in decoded
+    verdict = verify_presentation(db, keys, settings, verify.extract_token(read), now=LATER)
+    assert verdict.code == "valid" and set(verdict.claims) == {"holder_name", "result"}

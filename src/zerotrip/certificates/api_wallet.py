@@ -10,11 +10,12 @@ Who is asking is checked in ``wallet`` and ``grants``: anonymous callers get 401
 from __future__ import annotations
 
 import threading
+import urllib.parse
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from zerotrip.certificates import grants, wallet
+from zerotrip.certificates import grants, qr, wallet
 from zerotrip.certificates.errors import UsesRateLimited
 from zerotrip.certificates.schemas import (
     CertificateUseRequest,
@@ -54,6 +55,63 @@ def list_my_certificates(
     """The signed-in citizen's certificates, those of the enterprises they represent and of their minor
     children, newest first; `status` is `expired` past the validity."""
     return wallet.list_wallet(db, actor=actor, now=clock.now(), page=page, per_page=per_page)
+
+
+# Declared before "/me/certificates/{number}", whose parameter would otherwise take "….pdf" as a number.
+@router.get(
+    "/me/certificates/{number}.pdf",
+    response_class=Response,
+    summary="The PDF of one of my certificates",
+    responses={200: {"content": {"application/pdf": {}}}, 404: {}},
+)
+def my_certificate_pdf(number: str, db: DB, actor: CurrentActor, settings: AppSettings) -> Response:
+    """One A4 page: every field in Chinese, the issuer, the number, the validity and the QR of the full
+    certificate; the token is embedded, so uploading the PDF to the verify page checks it."""
+    found = wallet.certificate_pdf(db, actor=actor, settings=settings, number=number, now=clock.now())
+    return Response(
+        found.content,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": content_disposition(found.filename, found.ascii_filename),
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@router.get(
+    "/me/certificates/{number}/qr.svg",
+    response_class=Response,
+    summary="The QR of one of my certificates (SVG)",
+    responses={200: {"content": {"image/svg+xml": {}}}, 404: {}},
+)
+def my_certificate_qr_svg(number: str, db: DB, actor: CurrentActor, settings: AppSettings) -> Response:
+    """The QR printed on the PDF: the verify page with the issued token in the fragment."""
+    text = wallet.certificate_qr(db, actor=actor, settings=settings, number=number, now=clock.now())
+    return Response(qr.svg(text), media_type="image/svg+xml", headers={"Cache-Control": "private, no-store"})
+
+
+@router.get(
+    "/me/certificates/{number}/qr.png",
+    response_class=Response,
+    summary="The QR of one of my certificates (PNG)",
+    responses={200: {"content": {"image/png": {}}}, 404: {}},
+)
+def my_certificate_qr_png(
+    number: str,
+    db: DB,
+    actor: CurrentActor,
+    settings: AppSettings,
+    scale: int = Query(4, ge=1, le=20, description="Pixels per module."),
+) -> Response:
+    text = wallet.certificate_qr(db, actor=actor, settings=settings, number=number, now=clock.now())
+    return Response(
+        qr.png(text, scale=scale), media_type="image/png", headers={"Cache-Control": "private, no-store"}
+    )
+
+
+def content_disposition(filename: str, fallback: str) -> str:
+    """An attachment with an ASCII name for old clients and the UTF-8 name (RFC 6266, RFC 8187)."""
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{urllib.parse.quote(filename, safe='')}"
 
 
 @router.get(

@@ -348,6 +348,7 @@ def use_certificate(
         audience=grant.audience,
         now=now,
         presentation_ttl_seconds=settings.certificates.presentation_ttl_seconds,
+        public_url=settings.web.public_url,
     )
     db.add(CertificateUse(grant_id=grant.id, used_at=now, used_by=used_by, reason=reason))
     record_event(

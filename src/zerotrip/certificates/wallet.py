@@ -26,7 +26,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from zerotrip.audit.actions import record_event
-from zerotrip.certificates import numbers, sdjwt, signing
+from zerotrip.certificates import numbers, pdf, qr, sdjwt, signing
 from zerotrip.certificates.errors import (
     CertificateExpired,
     CertificateNotFound,
@@ -272,6 +272,116 @@ def _orgs(db: Session, ids: set[int]) -> dict[int, Department]:
     return {i: identity_queries.get_organisation(db, i) for i in ids}
 
 
+# -- the PDF and the QR of the full certificate ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CertificateFile:
+    """A held certificate's PDF, with the name to save it under."""
+
+    filename: str  # 结婚证-<number>.pdf
+    ascii_filename: str  # certificate-<number>.pdf, for clients that cannot read the other
+    content: bytes
+
+
+# Field types that identify someone: the first to leave a QR that cannot hold every field.
+_IDENTIFYING_TYPES = frozenset({"resident_id", "uscc"})
+
+
+def certificate_qr_payload(db: Session, certificate: Certificate, *, settings: Settings) -> str:
+    """What the certificate's own QR holds, as on its PDF: the verify page with the issued token (every
+    disclosure, no key binding) in the fragment.
+
+    A certificate with many fields (a birth medical certificate: about 3,600 bytes) does not fit in one QR
+    code (2,953 bytes at most). Its QR then carries the same token with fewer disclosures, a plain
+    selective presentation that verifies like the whole: identity numbers leave first (the holder's ID,
+    then ID fields such as the parents'), then fields from the end of the display order, until it fits.
+    The PDF still embeds the whole token, so uploading the PDF verifies every field."""
+    public_url = settings.web.public_url
+    payload = qr.qr_payload(public_url, certificate.token)
+    if len(payload.encode("utf-8")) <= qr.MAX_PAYLOAD_BYTES:
+        return payload
+    keep = _qr_priority(db, certificate)
+    while keep:
+        keep.pop()
+        shorter = sdjwt.present(
+            certificate.token,
+            disclose=keep,
+            holder_key=None,
+            audience="",
+            nonce="",
+            now=certificate.issued_at,
+        )
+        payload = qr.qr_payload(public_url, shorter)
+        if len(payload.encode("utf-8")) <= qr.MAX_PAYLOAD_BYTES:
+            break
+    return payload
+
+
+def _qr_priority(db: Session, certificate: Certificate) -> list[str]:
+    """The token's disclosures, most wanted in a QR first: the holder's name, the type's fields in display
+    order, and identifying numbers last (the holder's ID at the very end)."""
+    ctype = db.get(CertificateType, certificate.type_id)
+    assert ctype is not None  # a foreign key guarantees it
+    present = set(disclosable_fields(certificate))
+    fields = [f for f in type_fields(ctype) if f.name in present]
+    plain = [f.name for f in fields if f.type not in _IDENTIFYING_TYPES]
+    identifying = [f.name for f in fields if f.type in _IDENTIFYING_TYPES]
+    ordered = ["holder_name", *plain, *reversed(identifying), "holder_id"]
+    return [name for name in ordered if name in present]
+
+
+def certificate_qr(db: Session, *, actor: Actor, settings: Settings, number: str, now: datetime) -> str:
+    """The QR text of a held certificate (``qr.svg``/``qr.png`` draw it), as printed on its PDF. Raises
+    NotYourRecord, CertificateNotFound."""
+    certificate = get_held_certificate(db, actor=actor, number=number, now=now)
+    return certificate_qr_payload(db, certificate, settings=settings)
+
+
+def pdf_value(value: object) -> str:
+    """A field value as printed (booleans in Chinese)."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+def pdf_view(db: Session, certificate: Certificate, *, settings: Settings) -> pdf.CertificatePdfView:
+    """The PDF's view-model of a certificate as issued: every field, labelled, and the full token in the
+    QR and the attachment (the paper copy of what the holder holds; checks are the caller's)."""
+    ctype = db.get(CertificateType, certificate.type_id)
+    assert ctype is not None  # a foreign key guarantees it
+    org = identity_queries.get_organisation(db, certificate.issuer_org_id)
+    return pdf.CertificatePdfView(
+        type_name=ctype.name,
+        type_name_en=ctype.name_en,
+        number=certificate.number,
+        issuer_name=org.name,
+        holder_name=certificate.holder_name,
+        fields=[(f.label, pdf_value(f.value)) for f in labelled_fields(ctype, certificate)],
+        issued_at=certificate.issued_at,
+        valid_from=certificate.valid_from,
+        valid_until=certificate.valid_until,
+        token=certificate.token,
+        qr_data=certificate_qr_payload(db, certificate, settings=settings),
+    )
+
+
+def certificate_pdf(
+    db: Session, *, actor: Actor, settings: Settings, number: str, now: datetime
+) -> CertificateFile:
+    """The PDF of a held certificate (any status: the holder may keep a copy of a revoked one too, and a
+    verifier is told it is revoked). Raises NotYourRecord, CertificateNotFound, pdf.CertificateFontError
+    (no CJK font installed: an operator's matter)."""
+    certificate = get_held_certificate(db, actor=actor, number=number, now=now)
+    view = pdf_view(db, certificate, settings=settings)
+    content = pdf.render_certificate_pdf(view, font_path=settings.certificates.pdf_font)
+    return CertificateFile(
+        filename=f"{view.type_name}-{certificate.number}.pdf",
+        ascii_filename=f"certificate-{certificate.number}.pdf",
+        content=content,
+    )
+
+
 # -- presenting (亮证) ------------------------------------------------------------------------------------
 
 
@@ -298,10 +408,11 @@ def make_presentation(
     audience: str,
     now: datetime,
     presentation_ttl_seconds: int,
-    qr_payload: str | None = None,
+    public_url: str,
 ) -> PresentationRead:
     """Sign a presentation of ``certificate`` (checks are the caller's): only ``fields`` are disclosed, and
-    a KB-JWT for ``audience`` with a random nonce is signed with the holder key the certificate names."""
+    a KB-JWT for ``audience`` with a random nonce is signed with the holder key the certificate names. The
+    QR text is the public verify page with the presentation in the fragment (``qr.qr_payload``)."""
     nonce = secrets.token_urlsafe(16)
     token = sdjwt.present(
         certificate.token,
@@ -316,7 +427,7 @@ def make_presentation(
     return PresentationRead(
         number=certificate.number,
         token=token,
-        qr_payload=qr_payload if qr_payload is not None else token,
+        qr_payload=qr.qr_payload(public_url, token),
         fields=list(fields),
         audience=audience,
         nonce=nonce,
@@ -357,6 +468,7 @@ def present_certificate(
         audience=aud,
         now=now,
         presentation_ttl_seconds=settings.certificates.presentation_ttl_seconds,
+        public_url=settings.web.public_url,
     )
     record_event(
         db,
