@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.certificates.conftest import MARRIAGE, CertWorld, citizen_login, marriage
-from tests.certificates.conftest import world as world  # noqa: F401  (the certificates world fixture)
+from tests.certificates.conftest import world as world  # the certificates world fixture
 from zerotrip.certificates import sdjwt, signing
 from zerotrip.certificates.models import Certificate
 from zerotrip.common import clock
@@ -35,9 +35,7 @@ def verify(client: TestClient, token: str) -> httpx.Response:
     """Open the verify page (which hands out the form's token) and submit ``token`` through it."""
     form = client.get("/verify", headers=HTML)
     assert form.status_code == 200
-    return client.post(
-        "/verify", data={"token": token, "csrf_token": csrf_token(form.text)}, headers=HTML
-    )
+    return client.post("/verify", data={"token": token, "csrf_token": csrf_token(form.text)}, headers=HTML)
 
 
 def disclosed(html: str) -> dict[str, str]:
@@ -299,3 +297,139 @@ def test_the_issuer_pages_are_english_on_request(client: TestClient, db: Session
     page = client.get("/staff/certificates/new/marriage-certificate", headers=HTML)
     assert "Marriage certificate" in page.text and "Date of registration" in page.text
     assert "Verify a certificate" in client.get("/verify", headers=HTML).text
+
+
+# -- the holder's pages ------------------------------------------------------------------------------------
+
+
+def citizen(client: TestClient, db: Session, world: CertWorld, person: str = "wife") -> None:
+    assert sign_in(client, citizen_login(db, getattr(world, person))).status_code == 303
+
+
+def test_the_wallet_is_the_citizens_own(
+    client: TestClient, db: Session, world: CertWorld, keys: KeyStore, settings: Settings
+) -> None:
+    certificate = marriage(db, world, keys, settings)
+    assert (
+        client.get("/me/certificates", headers=HTML, follow_redirects=False)
+        .headers["location"]
+        .startswith("/login?next=")
+    )
+    citizen(client, db, world)
+    page = client.get("/me/certificates", headers=HTML)
+    assert page.status_code == 200 and "<h1>卡包</h1>" in page.text and "结婚证" in page.text
+    assert 'href="/me/certificates"' in client.get("/me", headers=HTML).text
+    opened = client.get(f"/me/certificates/{certificate.number}", headers=HTML)
+    assert opened.status_code == 200
+    assert (
+        "浙江省民政厅" in opened.text
+        and certificate.number in opened.text
+        and "J330106-2019-000123" in opened.text
+    )
+    client.cookies.clear()
+    citizen(client, db, world, "owner")
+    assert "结婚证" not in client.get("/me/certificates", headers=HTML).text
+    assert client.get(f"/me/certificates/{certificate.number}", headers=HTML).status_code == 404
+    client.cookies.clear()
+    staff(client, CIVIL_ISSUER)
+    refused = client.get("/me/certificates", headers=HTML)
+    assert refused.status_code == 403 and "此页面仅供个人用户使用" in refused.text
+
+
+def test_showing_discloses_the_chosen_fields_only(
+    client: TestClient, db: Session, world: CertWorld, keys: KeyStore, settings: Settings
+) -> None:
+    certificate = marriage(db, world, keys, settings)
+    citizen(client, db, world)
+    form = client.get(f"/me/certificates/{certificate.number}/show", headers=HTML).text
+    ticked = set(re.findall(r'name="field" value="([a-z_]+)" checked', form))
+    assert ticked == {"holder_name", "registered_on"}, "name and the key fact; never the ID number"
+    assert "<svg" not in form
+    shown = client.get(
+        f"/me/certificates/{certificate.number}/show?chosen=1&field=holder_name&field=spouse_name",
+        headers=HTML,
+    )
+    assert shown.status_code == 200 and "<svg" in shown.text
+    payload = re.search(r'data-payload="([^"]+)"', shown.text)
+    assert payload and payload.group(1).startswith(f"{settings.web.public_url}/verify#")
+    client.cookies.clear()
+    page = verify(client, payload.group(1))
+    assert verdict_code(page.text) == "valid"
+    assert disclosed(page.text) == {"持证人": "林晓雯", "配偶姓名": "陈建国"}
+    assert world.wife.resident_id not in page.text
+
+
+def test_showing_nothing_is_refused_readably(
+    client: TestClient, db: Session, world: CertWorld, keys: KeyStore, settings: Settings
+) -> None:
+    certificate = marriage(db, world, keys, settings)
+    citizen(client, db, world)
+    page = client.get(f"/me/certificates/{certificate.number}/show?chosen=1", headers=HTML)
+    assert page.status_code == 422 and "请至少选择一项要出示的信息" in page.text
+
+
+def test_a_citizen_asks_for_a_no_real_estate_proof(client: TestClient, db: Session, world: CertWorld) -> None:
+    citizen(client, db, world)
+    wallet = client.get("/me/certificates", headers=HTML)
+    asked = client.post(
+        "/me/certificates/no-real-estate-proof",
+        data={"csrf_token": csrf_token(wallet.text)},
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert asked.status_code == 303
+    page = client.get(asked.headers["location"], headers=HTML)
+    assert "您的无房证明已开具" in page.text and "无不动产登记记录" in page.text
+    client.cookies.clear()
+    citizen(client, db, world, "owner")
+    wallet = client.get("/me/certificates", headers=HTML)
+    refused = client.post(
+        "/me/certificates/no-real-estate-proof", data={"csrf_token": csrf_token(wallet.text)}, headers=HTML
+    )
+    assert refused.status_code == 409 and "不动产登记簿中有您的登记记录" in refused.text
+
+
+def test_a_use_grant_is_shown_once_listed_with_its_uses_and_withdrawn(
+    client: TestClient, db: Session, world: CertWorld, keys: KeyStore, settings: Settings
+) -> None:
+    certificate = marriage(db, world, keys, settings)
+    citizen(client, db, world)
+    url = f"/me/certificates/{certificate.number}/grants"
+    page = client.get(url, headers=HTML)
+    assert page.status_code == 200
+    token = csrf_token(page.text)
+    refused = client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "audience": "",
+            "audience_kind": "department",
+            "purpose": "x",
+            "days": "7",
+        },
+        headers=HTML,
+    )
+    assert refused.status_code == 422 and "使用方" in refused.text
+    created = client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "audience": "杭州住房公积金管理中心",
+            "audience_kind": "department",
+            "field": ["holder_name", "registered_on"],
+            "purpose": "住房公积金提取",
+            "days": "7",
+        },
+        headers=HTML,
+    )
+    assert created.status_code == 200
+    code = re.search(r'id="grant-code">([^<]+)<', created.text)
+    assert code and f"/certificates/use/{code.group(1)}" in created.text
+    again = client.get(url, headers=HTML)
+    assert "杭州住房公积金管理中心" in again.text and code.group(1) not in again.text, (
+        "the code is shown once"
+    )
+    withdraw = re.search(r'action="(/me/certificates/[^"]+/withdraw)"', again.text)
+    assert withdraw
+    done = client.post(withdraw.group(1), data={"csrf_token": token}, headers=HTML)
+    assert done.status_code == 200 and "授权已撤回" in done.text and "/withdraw" not in done.text

@@ -15,9 +15,12 @@ from __future__ import annotations
 import threading
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
+from zerotrip.certificates import pdf
 from zerotrip.certificates.errors import CertificateRevoked, CertificateStatusConflict, IssuingNotAllowed
 from zerotrip.certificates.queries import PublishedCache
 from zerotrip.common import clock
@@ -42,6 +45,8 @@ PageQuery = Annotated[int, Query(ge=1, le=100_000)]
 ShortQuery = Annotated[str, Query(max_length=100)]
 MAX_TOKEN = 200_000  # characters: the API's limit
 MAX_VALUE = 4000
+MAX_PDF = 5 * 1024 * 1024
+NOT_A_PDF = N_("This file is not a certificate PDF from this platform, or it carries no certificate.")
 NOTHING_TO_VERIFY = N_("Paste the text of a certificate or its QR code, or choose its PDF.")
 STATUS_LABELS_FORM = {"reason": N_("Reason"), "action": N_("Change")}
 
@@ -124,6 +129,43 @@ def verify_token(
         _check_verify_form(request, caller, csrf_token)
         if not token.strip():
             return _verify_page(request, caller, problem=message_view(NOTHING_TO_VERIFY), status_code=422)
+        verdict = views.verify(
+            db,
+            caller.actor,
+            token=token,
+            keys=keys,
+            settings=settings,
+            now=clock.now(),
+            cache=published_cache(request),
+        )
+    return _verify_page(request, caller, verdict=verdict)
+
+
+@router.post("/verify/pdf")
+async def verify_pdf(
+    request: Request,
+    db: DB,
+    keys: Keys,
+    settings: AppSettings,
+    file: Annotated[UploadFile | None, File()] = None,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Verify the certificate a PDF carries (the issued token is embedded in it)."""
+    data = await file.read(MAX_PDF + 1) if file is not None and file.filename else b""
+    return await run_in_threadpool(_verify_pdf, request, db, keys, settings, data, csrf_token)
+
+
+def _verify_pdf(
+    request: Request, db: Session, keys: KeyStore, settings: Settings, data: bytes, submitted: str
+) -> Response:
+    with transaction(db):
+        caller = resolve_caller(request, db)
+        _check_verify_form(request, caller, submitted)
+        if not data:
+            return _verify_page(request, caller, problem=message_view(NOTHING_TO_VERIFY), status_code=422)
+        token = pdf.extract_token(data) if len(data) <= MAX_PDF else None
+        if token is None:
+            return _verify_page(request, caller, problem=message_view(NOT_A_PDF), status_code=422)
         verdict = views.verify(
             db,
             caller.actor,

@@ -128,6 +128,12 @@ PROBLEM_TITLES = (
     N_("No such status list"),
     N_("No issuer has this credit code"),
     N_("The certificates system may not read the data this certificate is derived from"),
+    N_("This certificate is suspended"),
+    N_("This certificate has expired"),
+    N_("No such use grant"),
+    N_("This use grant has expired"),
+    N_("The holder has withdrawn this use grant"),
+    N_("Too many attempts to use certificates from this address; wait and try again"),
 )
 
 _FIXED = frozenset(
@@ -148,6 +154,11 @@ _FIXED = frozenset(
         N_("a citizen asks for their own proof"),
         N_("the certificate is valid"),
         N_("the certificate is suspended"),
+        N_("choose at least one field to grant"),
+        N_("the certificate is past its validity"),
+        N_("the issuer has suspended this certificate"),
+        N_("a revoked certificate can no longer be shown or used"),
+        N_("the grant was already withdrawn"),
     }
 )
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -156,6 +167,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r".+（.+）is required", N_("is required")),
         (r"must be one of (?P<choices>.+)", N_("must be one of: %(choices)s")),
         (r"at most (?P<count>\d+) characters", N_("at most %(count)s characters")),
+        (r"1 to (?P<count>\d+) characters", N_("1 to %(count)s characters")),
+        (r"a use grant lasts from 1 to (?P<days>\d+) days", N_("a use grant lasts from 1 to %(days)s days")),
+        (r"one of department, business, person", N_("choose who will use it")),
         (r"no organisation has the code (?P<code>.+)", N_("no organisation has the code %(code)s")),
         (
             r"this needs the certificate issuer role at (?P<org>.+)",

@@ -14,6 +14,7 @@ from zerotrip.problems import Problem
 from zerotrip.web import (
     auth_pages,
     certificates_pages,
+    certificates_wallet_pages,
     datahub_pages,
     home_pages,
     my_data_pages,
@@ -79,3 +80,4 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
     app.include_router(my_data_pages.router)
     app.include_router(open_pages.router)
     app.include_router(certificates_pages.router)
+    app.include_router(certificates_wallet_pages.router)
