@@ -433,3 +433,30 @@ def test_a_use_grant_is_shown_once_listed_with_its_uses_and_withdrawn(
     assert withdraw
     done = client.post(withdraw.group(1), data={"csrf_token": token}, headers=HTML)
     assert done.status_code == 200 and "授权已撤回" in done.text and "/withdraw" not in done.text
+
+
+def test_the_holder_downloads_the_pdf_and_the_verify_page_accepts_it(
+    client: TestClient, db: Session, world: CertWorld, keys: KeyStore, settings: Settings
+) -> None:
+    certificate = marriage(db, world, keys, settings)
+    citizen(client, db, world)
+    downloaded = client.get(f"/me/certificates/{certificate.number}/pdf", headers=HTML)
+    assert downloaded.status_code == 200 and downloaded.headers["content-type"] == "application/pdf"
+    assert downloaded.content.startswith(b"%PDF-")
+    assert "attachment" in downloaded.headers["content-disposition"]
+    client.cookies.clear()
+    form = client.get("/verify", headers=HTML)
+    page = client.post(
+        "/verify/pdf",
+        data={"csrf_token": csrf_token(form.text)},
+        files={"file": ("结婚证.pdf", downloaded.content, "application/pdf")},
+        headers=HTML,
+    )
+    assert verdict_code(page.text) == "valid" and disclosed(page.text)["持证人"] == "林晓雯"
+    not_a_pdf = client.post(
+        "/verify/pdf",
+        data={"csrf_token": csrf_token(form.text)},
+        files={"file": ("x.pdf", b"%PDF-1.4 nothing", "application/pdf")},
+        headers=HTML,
+    )
+    assert not_a_pdf.status_code == 422 and "该文件不是本平台的证照 PDF" in not_a_pdf.text

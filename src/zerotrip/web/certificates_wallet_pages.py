@@ -9,6 +9,7 @@ Nothing secret is in the URL, only which fields to show.
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
@@ -99,6 +100,22 @@ def held_certificate(request: Request, db: DB, number: str, done: ShortQuery = "
         caller=caller,
         view=view,
         done_notices=views.wallet_notice(done),
+    )
+
+
+@router.get("/me/certificates/{number}/pdf")
+def download_pdf(request: Request, db: DB, number: str, settings: AppSettings) -> Response:
+    with transaction(db):
+        caller = resolve_caller(request, db)
+        if not caller.actor.is_authenticated:
+            return sign_in_first(request, CITIZEN)
+        check_citizen(caller.actor)
+        file = views.certificate_pdf(db, caller.actor, number, settings=settings, now=clock.now())
+    disposition = f"attachment; filename=\"{file.ascii_filename}\"; filename*=UTF-8''{quote(file.filename)}"
+    return Response(
+        file.content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
     )
 
 

@@ -151,6 +151,7 @@ class HeldCertificate:
     is_usable: bool  # in force: it can be shown and granted
     show_url: str
     grants_url: str
+    pdf_url: str
 
 
 def held_certificate(db: Session, actor: Actor, number: str, *, now: datetime) -> HeldCertificate:
@@ -177,7 +178,17 @@ def held_certificate(db: Session, actor: Actor, number: str, *, now: datetime) -
         is_usable=read.status == "valid",
         show_url=f"/me/certificates/{read.number}/show",
         grants_url=f"/me/certificates/{read.number}/grants",
+        pdf_url=f"/me/certificates/{read.number}/pdf",
     )
+
+
+def certificate_pdf(
+    db: Session, actor: Actor, number: str, *, settings: Settings, now: datetime
+) -> wallet.CertificateFile:
+    """A held certificate's PDF (any status: the holder may keep a copy). Raises NotAllowed,
+    CertificateNotFound."""
+    check_citizen(actor)
+    return wallet.certificate_pdf(db, actor=actor, settings=settings, number=number, now=now)
 
 
 @dataclass(frozen=True)
