@@ -15,6 +15,8 @@ import pytest
 import zxingcpp
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from tests.certificates.credentials import HOLDER, NOW, PUBLIC_URL, Deployment, issue, make_deployment
@@ -166,6 +168,16 @@ def test_extract_token_is_none_without_a_certificate() -> None:
     other.add_page()
     other.embed_file(bytes="é".encode("latin-1") * 10, basename=pdf.EMBEDDED_NAME)
     assert extract_token(bytes(other.output())) is None
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(position=st.floats(0, 1), junk=st.binary(min_size=1, max_size=16))
+def test_extract_token_never_fails_on_a_damaged_pdf(rendered: bytes, position: float, junk: bytes) -> None:
+    # A damaged token is the verifier's to reject (bad signature, malformed); reading never raises.
+    at = int(position * (len(rendered) - 1))
+    for data in (rendered[:at] + junk + rendered[at + len(junk) :], rendered[:at]):
+        found = extract_token(data)
+        assert found is None or (found.isascii() and found.strip() == found and len(found) > 0)
 
 
 def test_a_certificate_without_expiry_says_it_is_valid_until_revoked(view: CertificatePdfView) -> None:

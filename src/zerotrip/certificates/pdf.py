@@ -10,7 +10,8 @@ extraction returns the Chinese characters. By default Debian's ``fonts-arphic-um
 face like the 宋体 of official documents); ``certificates.pdf_font`` names another. CFF-outline fonts (Noto
 CJK) are refused: fpdf2 embeds them, but subsetting their 65,000 CFF glyphs costs over a second per PDF
 and pypdf reads their text back with NULs. The font is parsed once per process; each PDF then embeds a
-small font built from the glyphs its text uses, which keeps a PDF well under 150 ms.
+small font built from the glyphs its text uses: about 50 ms of CPU per PDF, plus its QR code (segno's
+mask selection, about twice that: docs/performance.md).
 
 Pure: no database, no settings (the caller passes the configured font path).
 """
@@ -36,7 +37,6 @@ from fpdf import FPDF
 from fpdf.enums import TextMode, XPos, YPos
 from fpdf.fonts import TTFFont
 from pypdf import PdfReader
-from pypdf.errors import PyPdfError
 
 from zerotrip.certificates import qr
 from zerotrip.common import clock
@@ -204,11 +204,6 @@ def _chinese_face_index(path: Path) -> int:
 @functools.lru_cache(maxsize=4)
 def _face(path: Path) -> _Face:
     return _Face(path)
-
-
-def load_font(configured: Path | None = None) -> None:
-    """Parse the font now (the first PDF of a process otherwise pays for it). Raises CertificateFontError."""
-    _face(resolve_font(configured))
 
 
 # -- the page ---------------------------------------------------------------------------------------------
@@ -593,12 +588,10 @@ def render_certificate_pdf(view: CertificatePdfView, *, font_path: Path | None =
 
 def extract_token(data: bytes) -> str | None:
     """The token a certificate PDF carries (the ``certificate.sd-jwt`` attachment), or None when ``data``
-    is not a readable PDF or holds no such attachment."""
+    is not a readable PDF or holds no such attachment. Parses untrusted input: callers bound its size."""
     try:
-        reader = PdfReader(io.BytesIO(data))
-        attachments = reader.attachments
-        contents = attachments.get(EMBEDDED_NAME)
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError):
+        contents = PdfReader(io.BytesIO(data)).attachments.get(EMBEDDED_NAME)
+    except Exception:  # whatever breaks the parser: an upload that is no readable PDF carries no token
         return None
     if not contents:
         return None
