@@ -7,7 +7,15 @@ from zerotrip.certificates import models as certificates_models
 from zerotrip.datahub import models as datahub_models
 from zerotrip.db import Base
 from zerotrip.identity import models as identity_models
+from zerotrip.services import models as services_models
 
-__all__ = ["audit_models", "certificates_models", "datahub_models", "identity_models", "metadata"]
+__all__ = [
+    "audit_models",
+    "certificates_models",
+    "datahub_models",
+    "identity_models",
+    "metadata",
+    "services_models",
+]
 
 metadata = Base.metadata
