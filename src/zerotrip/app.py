@@ -25,6 +25,7 @@ from zerotrip.datahub.tasks import escalate_overdue
 from zerotrip.db import make_engine, make_sessionmaker
 from zerotrip.identity.api import router as identity_router
 from zerotrip.keys import KeyStore
+from zerotrip.services.api import router as services_router
 from zerotrip.web import install_web
 
 log = logging.getLogger("zerotrip")
@@ -113,6 +114,7 @@ def create_app(
     app.include_router(certificates_wallet_router)
     app.include_router(certificates_router)
     app.include_router(certificates_well_known)
+    app.include_router(services_router)
     install_web(app, settings)
     return app
 

@@ -26,6 +26,7 @@ from zerotrip.demo.seed import DemoLogins, demo_logins, is_seeded, seed_demo
 from zerotrip.identity import cli as identity_cli
 from zerotrip.keys import KeyStore
 from zerotrip.migrations import upgrade
+from zerotrip.services import cli as services_cli
 
 console = Console()
 app = typer.Typer(
@@ -39,6 +40,7 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(identity_cli.app, name="users")
 app.add_typer(datahub_cli.app, name="datahub")
 app.add_typer(certificates_cli.app, name="certificates")
+app.add_typer(services_cli.app, name="services")
 
 
 def _version(value: bool) -> None:

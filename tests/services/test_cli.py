@@ -1,0 +1,63 @@
+"""``zerotrip services trips`` on a CSV catalogue: the figures as Rich tables and as JSON, and a bad file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from zerotrip.cli import app
+
+runner = CliRunner()
+CATALOGUE = """code,name,department,level,channels,promised_days,materials,steps
+A-001,无房租赁提取住房公积金,杭州住房公积金管理中心,city,online,0,不动产=datahub:330000-land.real-estate(exists),
+A-002,结婚登记,西湖区民政局,county,window,0,户口簿=onsite@datahub:330000-psb.household,accept:onsite;decide;issue:onsite
+A-003,食品经营许可,西湖区市场监督管理局,county,online,10,平面图=upload;营业执照原件=onsite@certificate:business-licence,accept;review:inspection;decide;issue:onsite
+A-004,户口迁移,西湖区公安分局,county,online,5,户口簿=onsite@datahub:330000-psb.household,
+"""
+
+
+def test_the_figures_as_json_and_as_tables(tmp_path: Path) -> None:
+    path = tmp_path / "catalogue.csv"
+    path.write_text(CATALOGUE, encoding="utf-8")
+    result = runner.invoke(app, ["services", "trips", str(path), "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert figures["total"] == {"zero": 1, "one": 2, "more": 1, "total": 4}
+    assert figures["by_level"] == [
+        {"level": "city", "zero": 1, "one": 0, "more": 0, "total": 1},
+        {"level": "county", "zero": 0, "one": 2, "more": 1, "total": 3},
+    ]
+    assert figures["what_if"][0] == {
+        "holder": "datahub:330000-psb.household",
+        "materials": 2,
+        "items": 2,
+        "fewer_trips": 1,
+        "to_zero": 1,
+    }
+    assert {f["name"]: (f["items"], f["sole"]) for f in figures["forcing_materials"]} == {
+        "户口簿": (2, 1),
+        "营业执照原件": (1, 1),
+    }
+
+    shown = runner.invoke(
+        app, ["services", "trips", str(path)], catch_exceptions=False, env={"COLUMNS": "200"}
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "4 items; 1 need no trip, 2 one, 1 more than one." in shown.output
+    assert "西湖区市场监督管理局" in shown.output and "datahub:330000-psb.household" in shown.output
+    assert "25.0%" in shown.output  # the zero-trip share of the whole catalogue
+
+
+def test_a_bad_catalogue_is_refused_with_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(CATALOGUE.replace("county,window", "county,fax"), encoding="utf-8")
+    result = runner.invoke(app, ["services", "trips", str(path)])
+    assert result.exit_code == 2
+    assert "The catalogue file cannot be read" in result.output
+    assert "rows/3/channels: not channels: fax" in result.output
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("code,name\nA,\xe9\n".encode("latin-1"))
+    result = runner.invoke(app, ["services", "trips", str(latin)])
+    assert result.exit_code == 2 and "not UTF-8" in result.output
