@@ -11,14 +11,7 @@ from sqlalchemy.orm import Session
 
 from zerotrip.services import catalogue_csv, queries
 
-from .conftest import (
-    CITIZEN_LOGIN,
-    FUND_WITHDRAWAL,
-    MARRIAGE,
-    ServicesWorld,
-    fund_withdrawal_spec,
-    sign_in_api,
-)
+from .world import CITIZEN_LOGIN, FUND_WITHDRAWAL, MARRIAGE, ServicesWorld, fund_withdrawal_spec, sign_in_api
 
 PROBLEM = "application/problem+json"
 
@@ -126,3 +119,11 @@ def test_the_analysis_and_the_export_are_for_staff(
         ("payment", 3, True, ("renting",)),
         ("confirmation", 1, False, ("marriage",)),
     ]
+
+
+def test_the_api_is_in_the_openapi_document_and_the_pages_are_not(client: TestClient) -> None:
+    paths = client.get("/api/openapi.json").json()["paths"]
+    assert {"/api/services/items", "/api/services/items/{code}", "/api/services/trips"} <= set(paths)
+    assert "/api/services/catalogue.csv" in paths
+    assert not any(path in paths for path in ("/services", "/services/items/{code}", "/staff/services/trips"))
+    assert set(paths["/api/services/items"]) == {"get", "post"}

@@ -23,7 +23,7 @@ from zerotrip.services.schemas import (
 )
 from zerotrip.services.trips import CHANNELS
 
-from .conftest import (
+from .world import (
     CONTRIBUTIONS,
     FUND_WITHDRAWAL,
     HOUSEHOLD,

@@ -239,6 +239,35 @@ def test_the_analysis_adds_up_and_does_not_depend_on_order(found: list[Item], rn
         assert w.to_zero <= w.items and w.fewer_trips <= w.items
     for f in result.forcing:
         assert f.sole <= f.items
+        # The sole-reason count agrees with counting again without the material.
+        holding = [
+            it
+            for it in found
+            if any((mm.name, mm.source.held_by) == (f.name, f.held_by) for mm in it.materials)
+        ]
+        assert f.items == sum(
+            1
+            for it in holding
+            if any(
+                (mm.name, mm.source.held_by) == (f.name, f.held_by) and mm.source.needs_presence
+                for mm in it.materials
+            )
+        )
+        assert f.sole == sum(
+            1
+            for it in holding
+            if count_trips(
+                Item(
+                    **{
+                        **_fields(it),
+                        "materials": tuple(
+                            mm for mm in it.materials if (mm.name, mm.source.held_by) != (f.name, f.held_by)
+                        ),
+                    }
+                )
+            ).trips
+            < count_trips(it).trips
+        )
     shuffled = list(found)
     rnd.shuffle(shuffled)
     assert analyse(shuffled).as_dict() == result.as_dict()

@@ -129,10 +129,12 @@ class Item:
 @dataclass(frozen=True, slots=True)
 class Reason:
     """Why the applicant must be there: ``apply`` (no online or postal channel), a ``material`` shown in
-    person, or a ``step`` done in person; ``name`` is the material's or step's name."""
+    person, or a ``step`` done in person; ``name`` is the material's or step's name, ``material`` the
+    material's position in the item."""
 
     kind: Literal["apply", "material", "step"]
     name: str = ""
+    material: int = field(default=-1, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +169,11 @@ def count_trips(item: Item) -> TripCount:
         if step.kind == "accept":
             if not item.channels & REMOTE_CHANNELS:
                 reasons.append(Reason("apply"))
-            reasons.extend(Reason("material", m.name) for m in item.materials if m.source.needs_presence)
+            reasons.extend(
+                Reason("material", m.name, index)
+                for index, m in enumerate(item.materials)
+                if m.source.needs_presence
+            )
         if step.presence == "onsite":
             reasons.append(Reason("step", step.name or step.kind))
         presence.append((step.kind, reasons))
@@ -293,13 +299,18 @@ def shared(item: Item, holder: Holder) -> Item:
 
 
 def analyse(items: Iterable[Item]) -> Analysis:
-    """Bands per department and level, the materials that need a visit, and the what-if per holder."""
+    """Bands per department and level, the materials that need a visit, and the what-if per holder.
+
+    Each item is counted once. Only acceptance visits have material reasons, so taking materials away
+    (showing them is no longer needed, or a holder now supplies them) removes exactly the visits whose
+    every reason is one of those materials, and nothing else changes; the sole-reason and what-if figures
+    are read off the visits instead of counting again (the property tests check both ways agree)."""
     total = Bands()
     by_level: dict[str, Bands] = defaultdict(Bands)
     by_department: dict[tuple[str, str], Bands] = defaultdict(Bands)
     forcing_items: Counter[tuple[str, Holder | None]] = Counter()
     forcing_sole: Counter[tuple[str, Holder | None]] = Counter()
-    holders: dict[Holder, list[tuple[Item, int]]] = defaultdict(list)
+    holders: dict[Holder, list[tuple[Item, int, int]]] = defaultdict(list)  # item, trips, trips if shared
     trips_by_code: dict[str, int] = {}
     for item in items:
         count = count_trips(item)
@@ -308,37 +319,31 @@ def analyse(items: Iterable[Item]) -> Analysis:
         total.add(band)
         by_level[item.level].add(band)
         by_department[(item.department, item.level)].add(band)
-        for holder in dict.fromkeys(m.source.held_by for m in item.materials if m.source.held_by):
-            holders[holder].append((item, count.trips))
-        seen: set[tuple[str, Holder | None]] = set()
-        for material in item.materials:
-            source = material.source
-            if not source.needs_presence:
-                continue
-            key = (material.name, source.held_by)
-            if key in seen:
-                continue
-            seen.add(key)
-            forcing_items[key] += 1
-            without = replace(
-                item,
-                materials=tuple(
-                    m
-                    for m in item.materials
-                    if not (m.name == material.name and m.source.held_by == source.held_by)
-                ),
+        materials = item.materials
+        keys = [(m.name, m.source.held_by) for m in materials]
+        forcing_items.update({keys[i] for i, m in enumerate(materials) if m.source.needs_presence})
+        # The visits nothing but materials shown in person make the applicant come for.
+        material_visits = [
+            {r.material for r in v.reasons}
+            for v in count.visits
+            if all(r.kind == "material" for r in v.reasons)
+        ]
+        forcing_sole.update(
+            {keys[next(iter(shown))] for shown in material_visits if len({keys[i] for i in shown}) == 1}
+        )
+        for holder in dict.fromkeys(m.source.held_by for m in materials if m.source.held_by):
+            removed = sum(
+                1 for shown in material_visits if all(materials[i].source.held_by == holder for i in shown)
             )
-            if count_trips(without).trips < count.trips:
-                forcing_sole[key] += 1
+            holders[holder].append((item, count.trips, count.trips - removed))
     what_if = []
     for holder, affected in holders.items():
-        fewer = to_zero = materials = 0
-        for item, trips in affected:
-            materials += sum(1 for m in item.materials if m.source.held_by == holder)
-            after = count_trips(shared(item, holder)).trips
-            fewer += after < trips
-            to_zero += trips > 0 and after == 0
-        what_if.append(WhatIf(holder, materials, len(affected), fewer, to_zero))
+        fewer = to_zero = replaced = 0
+        for item, before, after in affected:
+            replaced += sum(1 for m in item.materials if m.source.held_by == holder)
+            fewer += after < before
+            to_zero += before > 0 and after == 0
+        what_if.append(WhatIf(holder, replaced, len(affected), fewer, to_zero))
     return Analysis(
         total=total,
         by_level=tuple(sorted(by_level.items(), key=lambda kv: _level_key(kv[0]))),
