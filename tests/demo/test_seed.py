@@ -104,6 +104,7 @@ def seeded(db: Session, keys: KeyStore, settings: Settings) -> DemoLogins:
         "enterprises",
         "staff",
         "datasets",
+        "service items",
         "logins",
         "certificates",
     }

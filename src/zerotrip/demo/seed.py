@@ -16,6 +16,7 @@ from zerotrip.demo.datasets import Dataset, demo_datasets
 from zerotrip.demo.names import NameGenerator, Sex
 from zerotrip.demo.orgs import OrgTree, build_org_tree, department_name, region_names
 from zerotrip.demo.people import DEFAULT_SEED, DEMO_COUNTY, build_population, plan_population
+from zerotrip.demo.services import build_service_catalogue
 from zerotrip.demo.staff import TITLES, build_staff
 from zerotrip.identity import actions, queries
 from zerotrip.identity.actor import Actor, system
@@ -96,9 +97,9 @@ def seed_demo(
     progress: Progress | None = None,
 ) -> DemoLogins:
     """Build the organisation tree, the population, staff in every department, the departments' datasets
-    (catalogued and loaded through aggregation), the demo logins and the demo e-certificates (signed with
-    the deployment's ``keys``). Adds and flushes; the caller commits. Raises DemoDataRejected if
-    aggregation refuses a demo row."""
+    (catalogued and loaded through aggregation), the service catalogue, the demo logins and the demo
+    e-certificates (signed with the deployment's ``keys``). Adds and flushes; the caller commits. Raises
+    DemoDataRejected if aggregation refuses a demo row."""
     actor = system("seed")
     tree = build_org_tree(db, actor=actor, progress=progress)
     population = build_population(
@@ -107,6 +108,9 @@ def seed_demo(
     staff = build_staff(db, actor=actor, org_tree=tree, seed=seed, progress=progress)
     datasets = demo_datasets(population.plan)
     records = _load_datasets(db, actor=actor, org_tree=tree, datasets=datasets, progress=progress)
+    items = build_service_catalogue(db, actor=actor, org_tree=tree)
+    if progress is not None:
+        progress("service items", len(items), len(items))
     planned = _planned(seed)
     # One argon2id hash for every staff login: hashing is deliberately slow.
     password_hash = hash_password(DEMO_PASSWORD)
@@ -149,6 +153,7 @@ def seed_demo(
         "households": len(population.plan.households),
         "enterprises": len(population.plan.enterprises),
         "staff": len(staff) + sum(1 for p in planned if p.role is not None),
+        "service items": len(items),
         **records,
         "certificates": certificates,
     }
