@@ -19,6 +19,7 @@ from zerotrip.web import (
     home_pages,
     my_data_pages,
     open_pages,
+    services_pages,
     sharing_pages,
 )
 from zerotrip.web.i18n import N_, Catalogs
@@ -81,3 +82,4 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
     app.include_router(open_pages.router)
     app.include_router(certificates_pages.router)
     app.include_router(certificates_wallet_pages.router)
+    app.include_router(services_pages.router)
