@@ -199,13 +199,17 @@ def read_rows(lines: Iterable[str]) -> list[CatalogueRow]:
             f"missing columns: {', '.join(missing)}",
             errors=[{"detail": f"missing column {c}", "pointer": "#/rows/1"} for c in missing],
         )
+    # Only the columns read, each by its first position (other columns are ignored), stripped once.
+    positions = {name: header.index(name) for name in COLUMNS if name in header}
     rows: list[CatalogueRow] = []
     errors: list[FieldError] = []
     codes: set[str] = set()
     for number, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
             continue  # a blank line
-        row = _row(dict(zip(header, values, strict=False)), number, errors, codes)
+        width = len(values)
+        record = {name: values[i].strip() if i < width else "" for name, i in positions.items()}
+        row = _row(record, number, errors, codes)
         if row is not None:
             rows.append(row)
         if len(errors) >= MAX_ERRORS:
@@ -225,7 +229,7 @@ def _row(
     record: dict[str, str], number: int, errors: list[FieldError], codes: set[str]
 ) -> CatalogueRow | None:
     def cell(column: str) -> str:
-        return (record.get(column) or "").strip()
+        return record.get(column, "")
 
     def fail(column: str, detail: str) -> None:
         errors.append({"detail": detail, "pointer": f"#/rows/{number}/{column}"})
