@@ -8,6 +8,10 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from zerotrip.cli import app
+from zerotrip.db import make_engine, make_sessionmaker, transaction
+from zerotrip.services import catalogue_csv, queries
+
+from .world import build_world
 
 runner = CliRunner()
 CATALOGUE = """code,name,department,level,channels,promised_days,materials,steps
@@ -61,3 +65,25 @@ def test_a_bad_catalogue_is_refused_with_its_rows(tmp_path: Path) -> None:
     latin.write_bytes("code,name\nA,\xe9\n".encode("latin-1"))
     result = runner.invoke(app, ["services", "trips", str(latin)])
     assert result.exit_code == 2 and "not UTF-8" in result.output
+
+
+def test_export_writes_the_stored_catalogue(new_database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url = new_database(migrate=True)
+    engine = make_engine(url)
+    try:
+        with make_sessionmaker(engine)() as db, transaction(db):
+            build_world(db)
+        with make_sessionmaker(engine)() as db:
+            stored = queries.catalogue(db)
+    finally:
+        engine.dispose()
+    target = tmp_path / "exported.csv"
+    result = runner.invoke(
+        app, ["--data-dir", str(tmp_path), "--database-url", url, "services", "export", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Wrote 2 items" in result.output
+    with target.open(encoding="utf-8") as handle:
+        assert catalogue_csv.read_catalogue(handle) == stored
+    figures = runner.invoke(app, ["services", "trips", str(target), "--json"])
+    assert json.loads(figures.output)["total"] == {"zero": 1, "one": 1, "more": 0, "total": 2}
