@@ -6,6 +6,7 @@ Each command opens its own engine and one visible transaction; nothing connects 
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
+from uvicorn.supervisors import Multiprocess
 
 from zerotrip import __version__
 from zerotrip.audit import cli as audit_cli
@@ -169,7 +171,7 @@ def _serve(settings: Settings, *, host: str | None, port: int | None, workers: i
     bind_host = host or settings.web.host
     bind_port = port or settings.web.port
     console.print(f"Serving zerotrip on [bold]http://{bind_host}:{bind_port}[/] (Ctrl+C to stop)")
-    uvicorn.run(
+    config = uvicorn.Config(
         "zerotrip.app:app_from_environment",
         factory=True,
         host=bind_host,
@@ -178,6 +180,45 @@ def _serve(settings: Settings, *, host: str | None, port: int | None, workers: i
         proxy_headers=True,
         log_level="info",
     )
+    try:
+        sock = listening_socket(bind_host, bind_port)
+    except OSError as error:
+        console.print(f"[red]Cannot listen on {bind_host}:{bind_port}[/]: {error}")
+        raise typer.Exit(1) from error
+    try:
+        if workers > 1:
+            Multiprocess(config, sockets=[sock]).run()
+        else:
+            server = uvicorn.Server(config)
+            server.run(sockets=[sock])
+            if not server.started:
+                raise typer.Exit(3)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The server's listening socket, bound here rather than by uvicorn, for one worker or many.
+
+    asyncio sets TCP_NODELAY only on connections accepted from a socket created with ``IPPROTO_TCP``;
+    uvicorn's multi-worker supervisor creates its socket with protocol 0, so with ``--workers 2`` every
+    keep-alive response sat about 40 ms behind the client's delayed ACK (Kludex/uvicorn#3149). This socket
+    names the protocol, so each worker's accepted connections get TCP_NODELAY, and sets the option on the
+    listening socket too (Linux hands it down to accepted connections).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)  # the worker processes receive it
+    return sock
 
 
 def _safe_url(settings: Settings) -> str:
