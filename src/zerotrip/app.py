@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from zerotrip import __version__
@@ -18,7 +17,6 @@ from zerotrip.audit.tasks import seal_pending
 from zerotrip.certificates.api import router as certificates_router
 from zerotrip.certificates.api import well_known as certificates_well_known
 from zerotrip.certificates.api_wallet import router as certificates_wallet_router
-from zerotrip.common.context import request_id
 from zerotrip.config import Settings
 from zerotrip.datahub.api import router as datahub_router
 from zerotrip.datahub.tasks import escalate_overdue
@@ -27,6 +25,7 @@ from zerotrip.identity.api import router as identity_router
 from zerotrip.keys import KeyStore
 from zerotrip.services.api import router as services_router
 from zerotrip.web import install_web
+from zerotrip.web.request_id import RequestIdMiddleware
 
 log = logging.getLogger("zerotrip")
 
@@ -96,19 +95,7 @@ def create_app(
         settings.secrets_dir, settings.key_passphrase.get_secret_value() if settings.key_passphrase else None
     )
 
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
-        token = request_id.set(rid[:64])
-        try:
-            response = await call_next(request)
-        finally:
-            request_id.reset(token)
-        response.headers["X-Request-ID"] = rid[:64]
-        return response
-
+    app.add_middleware(RequestIdMiddleware)
     app.include_router(identity_router)
     app.include_router(datahub_router)
     app.include_router(certificates_wallet_router)
