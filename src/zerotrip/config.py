@@ -47,6 +47,16 @@ class IdentitySettings(BaseModel):
     token_minutes: int = Field(
         60, ge=1, le=1440, description="Lifetime of an OAuth2 access token issued to an API client."
     )
+    bearer_cache_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=300,
+        description=(
+            "How long a worker process may reuse what a bearer token resolved to before asking the database"
+            " again; a deleted token or a deactivated API client stops working within this time, and a"
+            " token never outlives its own expiry. 0 asks the database on every request."
+        ),
+    )
 
 
 class AuditSettings(BaseModel):

@@ -1,19 +1,27 @@
-"""Request-scoped dependencies shared by every router: the database session and the actor."""
+"""Request-scoped dependencies shared by every router: the database session and the actor.
+
+The dependencies are ``async`` where they do no blocking I/O, because FastAPI runs each synchronous
+dependency in its thread pool, a thread hop apiece: making a session does no I/O, nor does closing one
+whose transaction has ended, and a bearer token the worker has resolved recently is answered from memory
+(``identity.auth.BearerCache``). Whatever must reach the database runs in the thread pool.
+"""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from zerotrip.config import Settings
 from zerotrip.identity.actor import ANONYMOUS, Actor
-from zerotrip.identity.auth import resolve_bearer, resolve_session
+from zerotrip.identity.auth import BearerCache, resolve_bearer, resolve_session
 from zerotrip.identity.errors import InvalidToken
+from zerotrip.identity.secrets import token_hash
 from zerotrip.keys import KeyStore
 from zerotrip.problems import CsrfFailed, NotAuthenticated
 
@@ -21,20 +29,38 @@ SESSION_COOKIE = "zt_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """One session per request; routes open the transaction with ``with transaction(db):``."""
-    with request.app.state.session_factory() as session:
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """One session per request; routes open the transaction with ``with transaction(db):``. A session
+    still inside a transaction at the end (a route that only read) is closed, which rolls it back, in the
+    thread pool."""
+    session: Session = request.app.state.session_factory()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_keys(request: Request) -> KeyStore:
+async def get_keys(request: Request) -> KeyStore:
     keys: KeyStore = request.app.state.keys
     return keys
+
+
+def bearer_cache(request: Request) -> BearerCache:
+    """The worker's cache of resolved bearer tokens, made on first use (one per application)."""
+    cache: BearerCache | None = getattr(request.app.state, "bearer_cache", None)
+    if cache is None:
+        settings: Settings = request.app.state.settings
+        cache = BearerCache(settings.identity.bearer_cache_seconds)
+        request.app.state.bearer_cache = cache
+    return cache
 
 
 @dataclass(frozen=True)
@@ -49,7 +75,7 @@ def resolve_caller(request: Request, db: Session) -> Caller:
     """Bearer token (API clients) wins over the session cookie (people on the web)."""
     authorization = request.headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):
-        actor = resolve_bearer(db, authorization[7:].strip())
+        actor = resolve_bearer(db, authorization[7:].strip(), cache=bearer_cache(request))
         if actor is None:
             raise InvalidToken()
         return Caller(actor=actor)
@@ -73,17 +99,27 @@ def resolve_caller(request: Request, db: Session) -> Caller:
     return Caller(actor=ANONYMOUS)
 
 
-def current_actor(request: Request, db: Annotated[Session, Depends(get_db)]) -> Actor:
+async def current_actor(request: Request, db: Annotated[Session, Depends(get_db)]) -> Actor:
     """The signed-in caller (person or API client); anonymous callers get 401."""
-    actor = resolve_caller(request, db).actor
+    actor = await _actor(request, db)
     if not actor.is_authenticated:
         raise NotAuthenticated()
     return actor
 
 
-def any_actor(request: Request, db: Annotated[Session, Depends(get_db)]) -> Actor:
+async def any_actor(request: Request, db: Annotated[Session, Depends(get_db)]) -> Actor:
     """The caller, possibly anonymous (public endpoints)."""
-    return resolve_caller(request, db).actor
+    return await _actor(request, db)
+
+
+async def _actor(request: Request, db: Session) -> Actor:
+    authorization = request.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        cached = bearer_cache(request).get(token_hash(authorization[7:].strip()))
+        if cached is not None:
+            return cached
+    caller = await run_in_threadpool(resolve_caller, request, db)
+    return caller.actor
 
 
 DB = Annotated[Session, Depends(get_db)]

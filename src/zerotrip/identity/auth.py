@@ -6,9 +6,12 @@ edge commits and then shows the problem (see ``LoginOutcome.raise_for_failure``)
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 import pyotp
@@ -318,20 +321,74 @@ def issue_client_token(
     return token, row
 
 
-def resolve_bearer(db: Session, token: str) -> Actor | None:
-    row = db.get(ApiToken, token_hash(token))
+class BearerCache:
+    """What bearer tokens resolved to, kept by one worker process so that a client's burst of calls does
+    not ask the database about the same token each time.
+
+    Entries are keyed by the token's SHA-256 (the token itself is not kept) and hold the actor and the
+    token's own expiry. An entry is used only while both hold: the token has not expired (checked against
+    the platform clock on every use, so an expired token is refused at once, exactly as without the cache),
+    and it was read from the database less than ``ttl_seconds`` ago. After that the database is asked again,
+    so a deleted token or a deactivated API client stops working within ``ttl_seconds``
+    (``identity.bearer_cache_seconds``); 0 keeps nothing. Thread-safe; at most ``max_entries`` tokens.
+    """
+
+    def __init__(
+        self,
+        ttl_seconds: float,
+        *,
+        max_entries: int = 10_000,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl_seconds
+        self.max_entries = max_entries
+        self._monotonic = monotonic
+        self._entries: dict[str, tuple[Actor, datetime, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> Actor | None:
+        kept = self._entries.get(digest)
+        if kept is None:
+            return None
+        actor, expires_at, read_at = kept
+        if self._monotonic() - read_at >= self.ttl or expires_at <= clock.now():
+            with self._lock:
+                self._entries.pop(digest, None)
+            return None
+        return actor
+
+    def put(self, digest: str, actor: Actor, expires_at: datetime) -> None:
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            if digest not in self._entries and len(self._entries) >= self.max_entries:
+                self._entries.pop(next(iter(self._entries)))  # the oldest-inserted makes room
+            self._entries[digest] = (actor, expires_at, self._monotonic())
+
+
+def resolve_bearer(db: Session, token: str, *, cache: BearerCache | None = None) -> Actor | None:
+    """The API client behind a bearer token, or None when the token is unknown or expired or its client
+    is deactivated. One statement (the client's organisation exists by foreign key); with ``cache``, none
+    while the cache may answer (see ``BearerCache`` for how long a withdrawn token can last)."""
+    digest = token_hash(token)
+    if cache is not None:
+        cached = cache.get(digest)
+        if cached is not None:
+            return cached
+    row = db.execute(
+        select(ApiToken.scopes, ApiToken.expires_at, ApiClient.client_id, ApiClient.name, ApiClient.org_id)
+        .join(ApiClient, ApiClient.id == ApiToken.api_client_id)
+        .where(ApiToken.token_hash == digest, ApiClient.is_active.is_(True))
+    ).one_or_none()
     if row is None or row.expires_at <= clock.now():
         return None
-    client = db.get(ApiClient, row.api_client_id)
-    if client is None or not client.is_active:
-        return None
-    org = db.get(Organisation, client.org_id)
-    if org is None:
-        raise OrganisationNotFound()
-    return Actor(
+    actor = Actor(
         kind="client",
-        name=client.name,
-        client_id=client.client_id,
-        client_org_id=client.org_id,
+        name=row.name,
+        client_id=row.client_id,
+        client_org_id=row.org_id,
         scopes=frozenset(row.scopes),
     )
+    if cache is not None:
+        cache.put(digest, actor, row.expires_at)
+    return actor
