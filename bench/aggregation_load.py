@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import random
 import resource
 import sys
@@ -26,8 +27,10 @@ import time
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import psycopg
+from sqlalchemy import text
 
 from zerotrip.common.checks import make_resident_id
 from zerotrip.datahub import aggregation, catalogue, queries, readers
@@ -45,6 +48,18 @@ USAGES = ["住宅", "商业", "办公", "工业"]
 PLAIN_TABLE = """CREATE TABLE bench_plain (
     certificate_no text PRIMARY KEY, holder_id text NOT NULL, holder_name text NOT NULL,
     address text NOT NULL, area numeric NOT NULL, usage text, registered_on date, district text)"""
+
+
+def cpu_seconds() -> float:
+    """CPU time this process has used (all threads), whatever else runs on the machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def backend_cpu(pid: int) -> float:
+    """CPU time a PostgreSQL backend (on this machine) has used, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb() -> float:
@@ -121,10 +136,24 @@ def spec(owner_org_id: int) -> ResourceSpec:
     )
 
 
-def load(url: str, path: Path, rows: int) -> tuple[float, dict[str, int]]:
+class Cpu(NamedTuple):
+    client: float  # seconds of CPU in this process
+    server: float  # seconds of CPU in the PostgreSQL backend that served it
+
+    def per_row(self, rows: int) -> dict[str, float]:
+        return {
+            "client_us": round(self.client / rows * 1e6, 2),
+            "server_us": round(self.server / rows * 1e6, 2),
+        }
+
+
+def load(url: str, path: Path, rows: int) -> tuple[float, dict[str, int], Cpu]:
     engine = make_engine(url)
     try:
         with make_sessionmaker(engine)() as db, path.open("rb") as raw:
+            backend = db.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            db.commit()
+            cpu_before, server_before = cpu_seconds(), backend_cpu(backend)
             started = time.perf_counter()
             with transaction(db):
                 fields = queries.list_fields(db, queries.get_resource(db, CODE).id)
@@ -145,18 +174,21 @@ def load(url: str, path: Path, rows: int) -> tuple[float, dict[str, int]]:
                     progress=progress,
                 )
             seconds = time.perf_counter() - started
+            cpu = Cpu(cpu_seconds() - cpu_before, backend_cpu(backend) - server_before)
             counts = {k: getattr(batch, k) for k in aggregation.COUNTS}
     finally:
         engine.dispose()
     assert counts["rows_total"] == rows, counts
-    return seconds, counts
+    return seconds, counts, cpu
 
 
-def copy(admin_url: str, name: str, path: Path) -> float:
+def copy(admin_url: str, name: str, path: Path) -> tuple[float, Cpu]:
     with psycopg.connect(f"{admin_url.rsplit('/', 1)[0]}/{name}") as conn:
         conn.execute("DROP TABLE IF EXISTS bench_plain")
         conn.execute(PLAIN_TABLE)
         conn.commit()
+        backend = conn.info.backend_pid
+        cpu_before, server_before = cpu_seconds(), backend_cpu(backend)
         started = time.perf_counter()
         with (
             conn.cursor() as cursor,
@@ -166,15 +198,18 @@ def copy(admin_url: str, name: str, path: Path) -> float:
             while block := source.read(1 << 20):
                 sink.write(block)
         conn.commit()
-        return time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        return seconds, Cpu(cpu_seconds() - cpu_before, backend_cpu(backend) - server_before)
 
 
-def server_floor(admin_url: str, name: str) -> float:
+def server_floor(admin_url: str, name: str) -> tuple[float, Cpu]:
     """The same rows written as records inside the server from the plain table: no Python, no validation.
     What the record schema itself costs (one row per new record, JSONB, five indexes; ADR 0001)."""
     with psycopg.connect(f"{admin_url.rsplit('/', 1)[0]}/{name}") as conn:
         row = conn.execute("SELECT id FROM datahub_resource WHERE code = %s", (FLOOR,)).fetchone()
         assert row is not None
+        backend = conn.info.backend_pid
+        cpu_before, server_before = cpu_seconds(), backend_cpu(backend)
         started = time.perf_counter()
         conn.execute(
             "INSERT INTO datahub_record (resource_id, record_key, subject_key, division_code, data, version,"
@@ -183,7 +218,8 @@ def server_floor(admin_url: str, name: str) -> float:
             row,
         )
         conn.commit()
-        return time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        return seconds, Cpu(cpu_seconds() - cpu_before, backend_cpu(backend) - server_before)
 
 
 def main() -> None:
@@ -215,19 +251,19 @@ def main() -> None:
             rss_before = rss_mb()
             # The machine is shared: COPY runs just before and just after the first load, and the ratio is
             # taken against their mean, so a change in background load during the run shows as a spread.
-            copy_before = copy(args.pg_url, name, path)
+            copy_before, copy_cpu = copy(args.pg_url, name, path)
             print(
                 f"COPY into a plain table, before: {copy_before:.1f} s, {args.rows / copy_before:,.0f} rows/s"
             )
             print("load_rows, first load (every row new):")
-            first, counts = load(url, path, args.rows)
+            first, counts, load_cpu = load(url, path, args.rows)
             print(f"  {first:.1f} s, {args.rows / first:,.0f} rows/s, {counts}")
-            copy_after = copy(args.pg_url, name, path)
+            copy_after, _ = copy(args.pg_url, name, path)
             print(f"COPY into a plain table, after: {copy_after:.1f} s, {args.rows / copy_after:,.0f} rows/s")
             print("load_rows, second load (every row unchanged):")
-            second, counts_again = load(url, path, args.rows)
+            second, counts_again, reload_cpu = load(url, path, args.rows)
             print(f"  {second:.1f} s, {args.rows / second:,.0f} rows/s, {counts_again}")
-            floor_seconds = server_floor(args.pg_url, name)
+            floor_seconds, floor_cpu = server_floor(args.pg_url, name)
             print(
                 f"records written inside the server: {floor_seconds:.1f} s,"
                 f" {args.rows / floor_seconds:,.0f} rows/s"
@@ -236,6 +272,12 @@ def main() -> None:
             with psycopg.connect(args.pg_url, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     copy_seconds = (copy_before + copy_after) / 2
+    cpu_rows = {
+        "load": load_cpu.per_row(args.rows),
+        "reload_unchanged": reload_cpu.per_row(args.rows),
+        "copy": copy_cpu.per_row(args.rows),
+        "server_floor": floor_cpu.per_row(args.rows),
+    }
     figures = {
         "rows": args.rows,
         "file_mb": round(size_mb, 1),
@@ -253,12 +295,22 @@ def main() -> None:
         "server_floor_rows_per_s": round(args.rows / floor_seconds),
         "server_floor_vs_copy": round(copy_seconds / floor_seconds, 3),
         "load_vs_server_floor": round(floor_seconds / first, 3),
+        # CPU per row, which background load does not change: the client (this process, all threads) and
+        # the PostgreSQL backend serving it. On an idle two-core machine a load that overlaps the two
+        # perfectly takes max(client, server) per row, and COPY about client + server.
+        "cpu_per_row": cpu_rows,
+        "load_vs_copy_idle_bound": round(
+            (copy_cpu.client + copy_cpu.server) / max(load_cpu.client, load_cpu.server), 3
+        ),
         "rss_before_load_mb": round(rss_before),
         "peak_rss_mb": round(rss_mb()),
         "python": sys.version.split()[0],
     }
     ratio, peak = figures["load_vs_copy"], figures["peak_rss_mb"]
     print(f"load_rows reached {ratio:.1%} of COPY's speed; peak RSS {peak} MB")
+    for what, per_row in cpu_rows.items():
+        client, server = per_row["client_us"], per_row["server_us"]
+        print(f"  CPU per row, {what}: client {client} us, server {server} us")
     print(json.dumps(figures))
 
 

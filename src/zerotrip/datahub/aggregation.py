@@ -43,8 +43,8 @@ from zerotrip.datahub.queries import get_resource, list_fields
 from zerotrip.datahub.records import (
     ExistingRecord,
     RecordStream,
+    RowShape,
     fetch_existing,
-    record_key_of,
     upsert_records,
 )
 from zerotrip.datahub.validation import RowError, RowValidator, shown
@@ -160,6 +160,7 @@ class _Loader:
         self.references = [(f.name, *_reference_target(db, f)) for f in fields if f.reference]
         # A unique field that alone is the key is already covered by the duplicate-key rule.
         self.unique = [f.name for f in fields if f.is_unique and resource.key_fields != [f.name]]
+        self.shape = RowShape.of(resource)
         self.claims = _Claims()
         for name in self.unique:
             self._claim_stored_values(name)
@@ -186,6 +187,7 @@ class _Loader:
     ) -> None:
         """Load into a resource with no records and no references: rows are judged without the database,
         and the accepted ones, all new, stream into it while the next chunk is validated."""
+        key_of = self.shape.key
         with RecordStream(
             self.db, resource=self.resource, changed_by=self.batch.submitted_by, batch_id=self.batch.id
         ) as sink:
@@ -194,7 +196,7 @@ class _Loader:
                 self.rows_total += validated.rows
                 for number, errors in validated.refused:
                     self._reject(number, errors)  # kept until the stream ends: the session is the writer's
-                keys = [record_key_of(self.resource, data) for _, data in validated.valid]
+                keys = [key_of(data) for _, data in validated.valid]
                 if self.unique:
                     accepted = self._claim(validated.valid, keys, {})
                     sink.write(accepted)
@@ -224,7 +226,7 @@ class _Loader:
         for number, errors in validated.refused:
             self._reject(number, errors)
         valid = self._check_references(validated.valid)
-        keys = [record_key_of(self.resource, data) for _, data in valid]
+        keys = [self.shape.key(data) for _, data in valid]
         existing = fetch_existing(self.db, resource=self.resource, keys=keys)
         accepted = self._claim(valid, keys, existing)
         result = upsert_records(

@@ -50,21 +50,49 @@ class Upserted:
 def record_key_of(resource: Resource, data: dict[str, Any]) -> str:
     """The key a record is upserted by: its key fields' values, joined (unambiguous because of the
     separator that cannot occur in loaded text)."""
-    return "\x1f".join(str(data.get(name, "")) for name in resource.key_fields)
+    return RowShape.of(resource).key(data)
 
 
 def region_of(resource: Resource, data: dict[str, Any]) -> str | None:
     """The division code a return feed filters by: the region field, else the subject's own code."""
-    if resource.region_field and data.get(resource.region_field):
-        return str(data[resource.region_field])
-    if resource.subject_field and resource.subject_kind in ("resident_id", "uscc", "division_code"):
-        subject = str(data.get(resource.subject_field) or "")
-        if resource.subject_kind == "resident_id":
-            return subject[:6] or None
-        if resource.subject_kind == "uscc":
-            return subject[2:8] or None
-        return subject or None
-    return None
+    return RowShape.of(resource).region(data)
+
+
+@dataclass(frozen=True, slots=True)
+class RowShape:
+    """What a record's key, subject and region are taken from, read off the resource once: loads ask for
+    them a million times, and each read of an ORM attribute costs more than the computation."""
+
+    key_fields: tuple[str, ...]
+    subject_field: str | None
+    subject_kind: str
+    region_field: str | None
+
+    @classmethod
+    def of(cls, resource: Resource) -> RowShape:
+        return cls(
+            tuple(resource.key_fields), resource.subject_field, resource.subject_kind, resource.region_field
+        )
+
+    def key(self, data: dict[str, Any]) -> str:
+        if len(self.key_fields) == 1:
+            return str(data.get(self.key_fields[0], ""))
+        return "\x1f".join(str(data.get(name, "")) for name in self.key_fields)
+
+    def subject(self, data: dict[str, Any]) -> str | None:
+        return str(data[self.subject_field]) if self.subject_field else None
+
+    def region(self, data: dict[str, Any]) -> str | None:
+        if self.region_field and data.get(self.region_field):
+            return str(data[self.region_field])
+        if self.subject_field and self.subject_kind in ("resident_id", "uscc", "division_code"):
+            subject = str(data.get(self.subject_field) or "")
+            if self.subject_kind == "resident_id":
+                return subject[:6] or None
+            if self.subject_kind == "uscc":
+                return subject[2:8] or None
+            return subject or None
+        return None
 
 
 def upsert_record(
@@ -255,15 +283,16 @@ def upsert_records(
     fresh: list[_Row] = []
     changed: list[_Row] = []
     unchanged = 0
+    shape = RowShape.of(resource)
     for data in rows:
-        key = record_key_of(resource, data)
+        key = shape.key(data)
         old = existing.get(key)
         if old is not None and not old.is_deleted and old.data == data:
             unchanged += 1
             continue
-        subject = str(data[resource.subject_field]) if resource.subject_field else None
+        subject = shape.subject(data)
         row = _Row(
-            key, subject, region_of(resource, data), data, old.id if old else 0, old.version + 1 if old else 1
+            key, subject, shape.region(data), data, old.id if old else 0, old.version + 1 if old else 1
         )
         (changed if old else fresh).append(row)
     if fresh or changed:
@@ -457,13 +486,11 @@ class _Abandoned(Exception):
 def _new_rows(
     resource: Resource, rows: Sequence[dict[str, Any]], keys: Sequence[str] | None = None
 ) -> list[_Row]:
-    subject_field = resource.subject_field
+    shape = RowShape.of(resource)
     if keys is None:
-        keys = [record_key_of(resource, data) for data in rows]
-    return [
-        _Row(key, str(data[subject_field]) if subject_field else None, region_of(resource, data), data, 0, 1)
-        for key, data in zip(keys, rows, strict=True)
-    ]
+        keys = [shape.key(data) for data in rows]
+    subject, region = shape.subject, shape.region
+    return [_Row(key, subject(data), region(data), data, 0, 1) for key, data in zip(keys, rows, strict=True)]
 
 
 # Binary COPY (PostgreSQL's documented format): no text to escape or parse. The columns that are the same
