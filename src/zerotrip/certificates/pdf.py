@@ -10,8 +10,8 @@ extraction returns the Chinese characters. By default Debian's ``fonts-arphic-um
 face like the 宋体 of official documents); ``certificates.pdf_font`` names another. CFF-outline fonts (Noto
 CJK) are refused: fpdf2 embeds them, but subsetting their 65,000 CFF glyphs costs over a second per PDF
 and pypdf reads their text back with NULs. The font is parsed once per process; each PDF then embeds a
-small font built from the glyphs its text uses: about 50 ms of CPU per PDF, plus its QR code (segno's
-mask selection, about twice that: docs/performance.md).
+small font built from the glyphs its text uses. A PDF takes about 50 ms of CPU, its QR code included
+(docs/performance.md).
 
 Pure: no database, no settings (the caller passes the configured font path).
 """
@@ -29,10 +29,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import segno
 from fontTools.fontBuilder import FontBuilder  # type: ignore[import-untyped]
+from fontTools.misc import sstruct  # type: ignore[import-untyped]
 from fontTools.ttLib import TTCollection, TTFont, newTable  # type: ignore[import-untyped]
 from fontTools.ttLib.tables._g_l_y_f import Glyph  # type: ignore[import-untyped]
+from fontTools.ttLib.tables._p_o_s_t import postFormat, postFormatSize  # type: ignore[import-untyped]
 from fpdf import FPDF
 from fpdf.enums import TextMode, XPos, YPos
 from fpdf.fonts import TTFFont
@@ -109,50 +110,66 @@ def resolve_font(configured: Path | None = None) -> Path:
 
 class _Face:
     """One parsed CJK face, shared by every PDF this process renders; ``subset`` builds the small font one
-    PDF embeds. Nothing here changes after construction, so threads may share a face."""
+    PDF embeds. Nothing here changes after construction, so threads may share a face.
+
+    Parsing reads only what subsets need: the character map, the advance widths, the header tables and
+    the outlines as one block of compiled bytes with their offsets. The glyphs are named by their index
+    (``g1234``) instead of by the face's own names, so its 27,000 PostScript names are never decoded, and
+    no outline is parsed until a PDF shows it: about 0.1 s and 28 MB for AR PL UMing instead of 0.25 s
+    and 63 MB with every glyph and name decoded (docs/performance.md)."""
 
     def __init__(self, path: Path) -> None:
         index = _chinese_face_index(path)
-        font = TTFont(path, fontNumber=index, recalcTimestamp=False)
-        if "glyf" not in font:
-            raise CertificateFontError(
-                f"{path} has CFF outlines; certificate PDFs need a font with TrueType outlines,"
-                f" such as Debian's {FONT_PACKAGE}"
-            )
-        if font["OS/2"].fsType & 0x0002:
-            raise CertificateFontError(f"{path} does not permit embedding (OS/2 fsType)")
-        self.path = path
-        self.cmap: dict[int, str] = font.getBestCmap()
-        # Read here, once: fontTools decompiles a table on first access, which is not thread-safe.
-        self._glyf: Any = font["glyf"]
-        self._glyphs: dict[str, Any] = self._glyf.glyphs  # compact glyphs: their compiled bytes
-        self._advances: dict[str, tuple[int, int]] = font["hmtx"].metrics
-        self._glyph_ids = {name: i for i, name in enumerate(font.getGlyphOrder())}
-        # The face's own header tables, copied into every subset. Their maxima and boxes cover every glyph
-        # of the face, so they hold for any subset too, and nothing needs recomputing.
-        self._tables = {tag: font[tag] for tag in ("head", "hhea", "maxp", "OS/2")}
-        post = newTable("post")
-        source_post = font["post"]
-        for attr in ("italicAngle", "underlinePosition", "underlineThickness", "isFixedPitch"):
-            setattr(post, attr, getattr(source_post, attr))
-        post.formatType = 2.0  # keep glyph names: fpdf2 subsets by name
-        post.minMemType42 = post.maxMemType42 = post.minMemType1 = post.maxMemType1 = 0
-        post.extraNames, post.mapping = [], {}
-        self._tables["post"] = post
-        source_names = font["name"]
-        names = newTable("name")
-        names.names = []
-        for name_id, fallback in ((1, path.stem), (2, "Regular"), (4, path.stem), (6, path.stem)):
-            value = str(source_names.getDebugName(name_id) or fallback)
-            names.setName(value.replace(" ", "") if name_id == 6 else value, name_id, 3, 1, 0x409)
-        self._tables["name"] = names
+        font = TTFont(path, fontNumber=index, recalcTimestamp=False, lazy=True)
+        try:
+            if "glyf" not in font:
+                raise CertificateFontError(
+                    f"{path} has CFF outlines; certificate PDFs need a font with TrueType outlines,"
+                    f" such as Debian's {FONT_PACKAGE}"
+                )
+            if font["OS/2"].fsType & 0x0002:
+                raise CertificateFontError(f"{path} does not permit embedding (OS/2 fsType)")
+            self.path = path
+            # Names by index, set before any table that names glyphs is read (the character map, the
+            # metrics), so the face's own names are never decoded.
+            self._order = [".notdef", *(f"g{i}" for i in range(1, font["maxp"].numGlyphs))]
+            font.setGlyphOrder(self._order)
+            self.cmap: dict[int, str] = font.getBestCmap()
+            self._advances: dict[str, tuple[int, int]] = font["hmtx"].metrics
+            self._outlines: bytes = font.reader["glyf"]
+            self._offsets: Sequence[int] = font["loca"].locations
+            # Reads a composite glyph's component indices as names in this order.
+            self._glyf: Any = newTable("glyf")
+            self._glyf.glyphOrder = self._order
+            # The face's own header tables, copied into every subset. Their maxima and boxes cover every
+            # glyph of the face, so they hold for any subset too, and nothing needs recomputing.
+            self._tables = {tag: font[tag] for tag in ("head", "hhea", "maxp", "OS/2")}
+            post = newTable("post")
+            sstruct.unpack(postFormat, font.reader["post"][:postFormatSize], post)  # the header alone
+            post.formatType = 2.0  # keep glyph names: fpdf2 subsets by name
+            post.minMemType42 = post.maxMemType42 = post.minMemType1 = post.maxMemType1 = 0
+            post.extraNames, post.mapping = [], {}
+            self._tables["post"] = post
+            source_names = font["name"]
+            names = newTable("name")
+            names.names = []
+            for name_id, fallback in ((1, path.stem), (2, "Regular"), (4, path.stem), (6, path.stem)):
+                value = str(source_names.getDebugName(name_id) or fallback)
+                names.setName(value.replace(" ", "") if name_id == 6 else value, name_id, 3, 1, 0x409)
+            self._tables["name"] = names
+        finally:
+            font.close()
 
     def covers(self, char: str) -> bool:
         return ord(char) in self.cmap
 
+    def _glyph_id(self, name: str) -> int:
+        return 0 if name == ".notdef" else int(name[1:])
+
     def subset(self, chars: Iterable[str]) -> bytes:
-        """A TrueType font with the glyphs for ``chars`` (those the face has), .notdef and space, under
-        their names in the face. Outlines are copied as compiled bytes, never decompiled."""
+        """A TrueType font with the glyphs for ``chars`` (those the face has), .notdef and space, named
+        by their index in the face. Outlines are copied as compiled bytes; only composite glyphs are
+        parsed, for the components they need."""
         codepoints = {ord(c) for c in chars} | {0x20}
         cmapping = {cp: self.cmap[cp] for cp in sorted(codepoints) if cp in self.cmap}
         glyphs: dict[str, Any] = {}
@@ -161,13 +178,13 @@ class _Face:
             name = todo.pop()
             if name in glyphs:
                 continue
-            source = self._glyphs[name]
-            glyph = Glyph(source.data) if hasattr(source, "data") else copy.deepcopy(source)
+            gid = self._glyph_id(name)
+            glyph = Glyph(self._outlines[self._offsets[gid] : self._offsets[gid + 1]])
             glyphs[name] = glyph
             if glyph.isComposite():
-                glyph.expand(self._glyf)  # our copy: the face's glyph stays compiled
+                glyph.expand(self._glyf)
                 todo.extend(component.glyphName for component in glyph.components)
-        order = [".notdef", *sorted(glyphs.keys() - {".notdef"}, key=self._glyph_ids.__getitem__)]
+        order = [".notdef", *sorted(glyphs.keys() - {".notdef"}, key=self._glyph_id)]
         font = TTFont(recalcBBoxes=False, recalcTimestamp=False)
         font.setGlyphOrder(order)
         for tag, table in self._tables.items():
@@ -507,13 +524,11 @@ def _draw_cell(page: _CertificatePage, cell: _Cell, density: _Density, y: float)
             baseline += cell.line_height
 
 
-def _draw_bottom(page: _CertificatePage, content: _Content, code: segno.QRCode) -> None:
+def _draw_bottom(page: _CertificatePage, content: _Content, code: qr.QrCode) -> None:
     """The QR at the bottom right, the issuer and date beside it, and how to verify below them."""
-    png = io.BytesIO()
     # One pixel per module (quiet zone included): PDF viewers scale images without smoothing unless
     # asked to, so the modules stay sharp at any zoom and printer resolution.
-    code.save(png, kind="png", scale=1, border=4)
-    page.image(png, x=_QR_X, y=_QR_Y, w=_QR_SIZE, h=_QR_SIZE)
+    page.image(code.image(scale=1), x=_QR_X, y=_QR_Y, w=_QR_SIZE, h=_QR_SIZE)
     page.set_text_color(*_GREY)
     for text, size, y in ((_SCAN[0], 8.0, _QR_Y + _QR_SIZE + 3.2), (_SCAN[1], 7.5, _QR_Y + _QR_SIZE + 6.6)):
         page.text(_QR_X + (_QR_SIZE - page.width(text, size)) / 2, y, text)
