@@ -3,6 +3,7 @@ what (anonymous 401, staff 403, another citizen 404), CSRF on writes, problems, 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -256,3 +257,35 @@ def test_the_pdf_and_qr_downloads_are_the_holders_alone(
         problem(client.get(f"{ME}/certificates/{path}"), 404, "certificates/certificate-not-found")
     sign_in(client, db, "zj-civil-issuer")
     problem(client.get(f"{ME}/certificates/{number}.pdf"), 403, "identity/not-your-record")
+
+
+def test_a_parent_reads_a_minor_childs_certificate_through_both_endpoints_until_the_18th_birthday(
+    client: TestClient, db: Session, world: CertWorld, held: Held
+) -> None:
+    """The issuers' read (``/api/certificates/{number}``) and the wallet's follow one rule of who holds
+    what: the parent of a minor holder reads the child's certificate through either, and through neither
+    from the child's 18th birthday (2044-08-20 in China; the child was born on 2026-08-20)."""
+    number = held.birth.number
+    logins = {p.id: citizen_login(db, p) for p in (world.wife, world.husband, world.child, world.owner)}
+    eve = datetime(2044, 8, 19, 2, 0, tzinfo=UTC)  # 10:00 in China, the day before the birthday
+    birthday = datetime(2044, 8, 19, 16, 0, tzinfo=UTC)  # midnight in China: the birthday begins
+    for at, readable in ((eve, True), (birthday - timedelta(seconds=1), True), (birthday, False)):
+        with clock.frozen(at):
+            for parent in (world.wife, world.husband):
+                sign_in(client, db, logins[parent.id], portal="citizen")
+                issuers_read = client.get(f"/api/certificates/{number}")
+                wallet_read = client.get(f"{ME}/certificates/{number}")
+                if readable:
+                    assert issuers_read.status_code == 200, (at, issuers_read.text)
+                    assert issuers_read.json()["holder_key"] == world.child.resident_id
+                    assert issuers_read.json()["token"] == held.birth.token
+                    assert wallet_read.status_code == 200, (at, wallet_read.text)
+                    assert wallet_read.json()["relation"] == "guardian"
+                else:
+                    problem(issuers_read, 404, "certificates/certificate-not-found")
+                    problem(wallet_read, 404, "certificates/certificate-not-found")
+            # The child, grown up, still reads their own; a stranger never could.
+            sign_in(client, db, logins[world.child.id], portal="citizen")
+            assert client.get(f"/api/certificates/{number}").status_code == 200
+            sign_in(client, db, logins[world.owner.id], portal="citizen")
+            problem(client.get(f"/api/certificates/{number}"), 404, "certificates/certificate-not-found")

@@ -17,7 +17,7 @@ from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
 from zerotrip.audit.queries import list_events_for_subject
-from zerotrip.certificates import actions, pdf, qr, sdjwt, signing, verify, wallet
+from zerotrip.certificates import actions, pdf, qr, queries, sdjwt, signing, verify, wallet
 from zerotrip.certificates.errors import (
     CertificateExpired,
     CertificateNotFound,
@@ -84,6 +84,44 @@ def test_a_child_who_comes_of_age_leaves_the_parents_wallet(
         wallet.open_certificate(db, actor=mother, number=held.birth.number, now=birthday)
 
 
+def test_the_issuers_read_and_the_wallet_agree_on_who_holds_what(
+    db: Session, world: CertWorld, held: Held
+) -> None:
+    """``queries.get_certificate`` (behind ``GET /api/certificates/{number}``) and the wallet answer the
+    same for every member of the family and every certificate, before the child's 18th birthday and on it."""
+    eve = NOW.replace(year=2044, month=8, day=19, hour=2)
+    birthday = NOW.replace(year=2044, month=8, day=19, hour=16)  # midnight in China
+    people = (world.wife, world.husband, world.child, world.owner)
+    certificates = (held.marriage, held.birth, held.licence, held.proof)
+    for at in (LATER, eve, birthday):
+        for person in people:
+            actor = world.citizen(person)
+            for certificate in certificates:
+                relation = queries.relation_to(db, actor, certificate, now=at)
+                try:
+                    wallet.get_held_certificate(db, actor=actor, number=certificate.number, now=at)
+                    in_wallet = True
+                except CertificateNotFound:
+                    in_wallet = False
+                try:
+                    queries.get_certificate(db, actor=actor, number=certificate.number, now=at)
+                    readable = True
+                except CertificateNotFound:
+                    readable = False
+                assert in_wallet == readable == (relation is not None), (at, person.name, certificate.number)
+    # The parents act for the minor child, and only until the 18th birthday.
+    for parent in (world.wife, world.husband):
+        actor = world.citizen(parent)
+        assert queries.relation_to(db, actor, held.birth, now=eve) == "guardian"
+        assert queries.can_read(db, actor, held.birth, now=eve)
+        assert queries.relation_to(db, actor, held.birth, now=birthday) is None
+        assert not queries.can_read(db, actor, held.birth, now=birthday)
+    assert queries.relation_to(db, world.citizen(world.husband), held.licence, now=LATER) == "enterprise"
+    assert queries.relation_to(db, world.citizen(world.child), held.birth, now=birthday) == "self"
+    # Staff have no holder relation; the issuing department reads by its own rule.
+    assert queries.relation_to(db, ROOT, held.birth, now=eve) is None
+
+
 def test_only_a_parent_of_a_minor_counts_not_any_relative(db: Session, world: CertWorld, held: Held) -> None:
     """A spouse or a grown child is a relative too, but acts for no one."""
     identity_actions.link_relatives(
@@ -107,8 +145,8 @@ def test_only_a_parent_of_a_minor_counts_not_any_relative(db: Session, world: Ce
     assert numbers_of(child) == [held.birth.number]
     husband = wallet.list_wallet(db, actor=world.citizen(world.husband), now=LATER)
     assert held.marriage.number not in numbers_of(husband)
-    relations = {h.relation for h in wallet.holdings(db, world.citizen(world.wife), now=LATER)}
-    keys = {h.holder_key for h in wallet.holdings(db, world.citizen(world.wife), now=LATER)}
+    relations = {h.relation for h in queries.holdings(db, world.citizen(world.wife), now=LATER)}
+    keys = {h.holder_key for h in queries.holdings(db, world.citizen(world.wife), now=LATER)}
     assert grown.resident_id not in keys and relations == {"self", "guardian"}
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from zerotrip.audit.actions import record_event
-from zerotrip.certificates import numbers, wallet
+from zerotrip.certificates import numbers, queries, wallet
 from zerotrip.certificates.errors import (
     UseGrantExpired,
     UseGrantNotFound,
@@ -171,7 +171,7 @@ def _text(value: str, name: str, longest: int) -> str:
 
 def _holder_condition(db: Session, actor: Actor, *, now: datetime) -> ColumnElement[bool]:
     """Certificates whose holder the citizen is or acts for. Raises NotYourRecord."""
-    held = wallet.holdings(db, actor, now=now)
+    held = queries.holdings(db, actor, now=now)
     return or_(
         *(
             and_(Certificate.holder_kind == h.holder_kind, Certificate.holder_key == h.holder_key)

@@ -1,16 +1,22 @@
 """Certificates reads: ``get_*`` raises NotFound, ``find_*`` returns None, ``list_*``/``search_*`` page.
 
-The issuer side (one certificate by number, the issuers' search), what the platform publishes for
-verifiers (the trust list, issuer metadata, status list tokens, type metadata), and the shaping of rows
-into the API's schemas. Published artefacts that cost a signature or a scan are kept in a
-``PublishedCache`` per process (the API keeps one on the application).
+Who holds what (the one rule the issuers' reads, the wallet and use grants share), the issuer side (one
+certificate by number, the issuers' search), what the platform publishes for verifiers (the trust list,
+issuer metadata, status list tokens, type metadata), and the shaping of rows into the API's schemas.
+Published artefacts that cost a signature or a scan are kept in a ``PublishedCache`` per process (the API
+keeps one on the application).
+
+Who holds what. There are no enterprise accounts: an enterprise's legal representative signs in as a
+citizen and acts for it. A parent acts for a minor child (under 18, the Civil Code's guardianship of
+minors, art. 27) as recorded in household registration (``identity_queries.list_relatives``), until the
+day before the child's 18th birthday in China.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -34,9 +40,11 @@ from zerotrip.certificates.schemas import (
     CertificateRead,
     CertificateSummary,
     CertificateTypeRead,
+    HolderRelation,
 )
 from zerotrip.certificates.types import Department, get_certificate_type, type_fields
 from zerotrip.certificates.verify import StatusUnavailable
+from zerotrip.common import clock
 from zerotrip.common.checks import InvalidIdentifier, parse_resident_id, parse_uscc
 from zerotrip.config import Settings
 from zerotrip.identity import queries as identity_queries
@@ -46,6 +54,62 @@ from zerotrip.keys import KeyStore
 from zerotrip.problems import NotAllowed, ValidationFailed
 
 STATUS_CODES = {"valid": statuslist.VALID, "revoked": statuslist.INVALID, "suspended": statuslist.SUSPENDED}
+
+
+# -- who holds what ----------------------------------------------------------------------------------------
+
+ADULT_AGE = 18
+
+
+@dataclass(frozen=True)
+class Holding:
+    """One holder the signed-in citizen acts for."""
+
+    holder_kind: str
+    holder_key: str
+    relation: HolderRelation
+
+
+def holdings(db: Session, actor: Actor, *, now: datetime) -> list[Holding]:
+    """The holders whose certificates the citizen holds or acts for: themself, the enterprises they
+    represent, and their children under 18 on ``now``'s date in China. Raises NotYourRecord for anyone but
+    a citizen."""
+    person = identity_queries.get_own_person(db, actor)  # raises NotYourRecord for non-citizens
+    found = [Holding("person", person.resident_id, "self")]
+    found += [
+        Holding("enterprise", e.uscc, "enterprise")
+        for e in identity_queries.list_represented_enterprises(db, person.id)
+    ]
+    today = now.astimezone(clock.CHINA).date()
+    found += [
+        Holding("person", relative.resident_id, "guardian")
+        for kind, relative in identity_queries.list_relatives(db, person.id)
+        if kind == "child" and _age(relative.birth_date, today) < ADULT_AGE
+    ]
+    return found
+
+
+def _age(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def relation_to(
+    db: Session, actor: Actor, certificate: Certificate, *, now: datetime
+) -> HolderRelation | None:
+    """Why the actor may act as the certificate's holder on ``now``, or None when they may not (anyone but
+    a citizen too)."""
+    if actor.kind != "citizen" or actor.person_id is None:
+        return None
+    for holding in holdings(db, actor, now=now):
+        if (holding.holder_kind, holding.holder_key) == (certificate.holder_kind, certificate.holder_key):
+            return holding.relation
+    return None
+
+
+def is_holder(db: Session, actor: Actor, certificate: Certificate, *, now: datetime) -> bool:
+    """Whether the signed-in citizen holds the certificate or acts for its holder on ``now``: as its
+    holder, the legal representative of the enterprise that holds it, or the parent of a minor holder."""
+    return relation_to(db, actor, certificate, now=now) is not None
 
 
 # -- one certificate ---------------------------------------------------------------------------------------
@@ -58,37 +122,27 @@ def find_certificate(db: Session, number: str) -> Certificate | None:
     )
 
 
-def get_certificate(db: Session, *, actor: Actor, number: str) -> Certificate:
-    """A certificate as its issuing department, its holder or the platform operator sees it; anyone else
-    is told it does not exist. Raises CertificateNotFound."""
+def get_certificate(db: Session, *, actor: Actor, number: str, now: datetime | None = None) -> Certificate:
+    """A certificate as its issuing department, its holder (or whoever acts for the holder, as in the
+    wallet) or the platform operator sees it; anyone else is told it does not exist. ``now`` (the clock's
+    by default) decides whether a child is still a minor. Raises CertificateNotFound."""
     certificate = find_certificate(db, number)
-    if certificate is None or not can_read(db, actor, certificate):
+    if certificate is None or not can_read(db, actor, certificate, now=clock.now() if now is None else now):
         raise CertificateNotFound()
     return certificate
 
 
-def can_read(db: Session, actor: Actor, certificate: Certificate) -> bool:
-    """The issuing department's issuers, the holder (for an enterprise, its legal representative) and the
-    platform operator."""
+def can_read(db: Session, actor: Actor, certificate: Certificate, *, now: datetime) -> bool:
+    """The issuing department's issuers, the holder and whoever acts for the holder (``is_holder``), and
+    the platform operator."""
     if actor.kind == "citizen":
-        return is_holder(db, actor, certificate)
+        return is_holder(db, actor, certificate, now=now)
     if can_oversee(actor):
         return True
     if actor.kind in ("staff", "client"):
         org = identity_queries.get_organisation(db, certificate.issuer_org_id)
         return can_issue_for(actor, org_id=org.id, org_path=org.path)
     return False
-
-
-def is_holder(db: Session, actor: Actor, certificate: Certificate) -> bool:
-    """Whether the signed-in citizen holds the certificate, or represents the enterprise that does."""
-    if actor.kind != "citizen" or actor.person_id is None:
-        return False
-    person = identity_queries.get_own_person(db, actor)
-    if certificate.holder_kind == "person":
-        return person.resident_id == certificate.holder_key
-    enterprise = identity_queries.find_enterprise_by_uscc(db, certificate.holder_key)
-    return enterprise is not None and enterprise.legal_representative_id == person.id
 
 
 # -- the issuers' search -----------------------------------------------------------------------------------

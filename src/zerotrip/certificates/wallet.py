@@ -1,13 +1,12 @@
 """The holder's wallet (卡包): the certificates a signed-in citizen holds, one opened with its labelled
 fields, its PDF and QR, and presentations (亮证) that show only the fields the holder chose.
 
-Who holds what. There are no enterprise accounts: an enterprise's legal representative signs in as a
-citizen and acts for it (as ``queries.is_holder`` already has it). A parent acts for a minor child (under
-18, the Civil Code's guardianship of minors, art. 27) as recorded in household registration
-(``identity_queries.list_relatives``), so a parent sees and shows a newborn's birth medical certificate.
-Anyone else, another citizen included, is told the certificate does not exist (CertificateNotFound, 404),
-so the answer says nothing about other people's certificates; staff and API clients have no wallet
-(NotYourRecord, 403).
+Who holds what is ``queries.holdings``, the rule the issuers' reads share: the citizen, the enterprises
+they represent as its legal representative, and their minor children (under 18, the Civil Code's
+guardianship of minors, art. 27) as recorded in household registration, so a parent sees and shows a
+newborn's birth medical certificate. Anyone else, another citizen included, is told the certificate does
+not exist (CertificateNotFound, 404), so the answer says nothing about other people's certificates; staff
+and API clients have no wallet (NotYourRecord, 403).
 
 A presentation is made with the holder key named in the certificate's ``cnf`` (the custodial wallet
 derives it, ``signing.holder_private_key``), so a guardian's presentation of a child's certificate is bound
@@ -20,7 +19,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -34,6 +33,7 @@ from zerotrip.certificates.errors import (
     CertificateSuspended,
 )
 from zerotrip.certificates.models import Certificate, CertificateType
+from zerotrip.certificates.queries import holdings
 from zerotrip.certificates.schemas import (
     DEFAULT_AUDIENCE,
     HolderRelation,
@@ -45,7 +45,6 @@ from zerotrip.certificates.schemas import (
     WalletStatus,
 )
 from zerotrip.certificates.types import Department, type_fields
-from zerotrip.common import clock
 from zerotrip.config import Settings
 from zerotrip.identity import queries as identity_queries
 from zerotrip.identity.actor import Actor
@@ -53,55 +52,11 @@ from zerotrip.keys import KeyStore
 from zerotrip.problems import ValidationFailed
 
 PRESENTED = "certificates.certificate.presented"
-ADULT_AGE = 18
 MAX_AUDIENCE = 200
 HOLDER_SUBJECTS = {"person": "person", "enterprise": "enterprise"}
 
 
 # -- who holds what ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Holding:
-    """One holder the signed-in citizen acts for."""
-
-    holder_kind: str
-    holder_key: str
-    relation: HolderRelation
-
-
-def holdings(db: Session, actor: Actor, *, now: datetime) -> list[Holding]:
-    """The holders whose certificates the citizen sees: themself, the enterprises they represent, and
-    their children under 18 on ``now``'s date in China. Raises NotYourRecord for anyone but a citizen."""
-    person = identity_queries.get_own_person(db, actor)  # raises NotYourRecord for non-citizens
-    found = [Holding("person", person.resident_id, "self")]
-    found += [
-        Holding("enterprise", e.uscc, "enterprise")
-        for e in identity_queries.list_represented_enterprises(db, person.id)
-    ]
-    today = now.astimezone(clock.CHINA).date()
-    found += [
-        Holding("person", relative.resident_id, "guardian")
-        for kind, relative in identity_queries.list_relatives(db, person.id)
-        if kind == "child" and _age(relative.birth_date, today) < ADULT_AGE
-    ]
-    return found
-
-
-def _age(born: date, today: date) -> int:
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
-
-def relation_to(
-    db: Session, actor: Actor, certificate: Certificate, *, now: datetime
-) -> HolderRelation | None:
-    """Why the actor may act as the certificate's holder, or None when they may not (not a citizen too)."""
-    if actor.kind != "citizen" or actor.person_id is None:
-        return None
-    for holding in holdings(db, actor, now=now):
-        if (holding.holder_kind, holding.holder_key) == (certificate.holder_kind, certificate.holder_key):
-            return holding.relation
-    return None
 
 
 def get_held_certificate(db: Session, *, actor: Actor, number: str, now: datetime) -> Certificate:
