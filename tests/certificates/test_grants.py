@@ -319,3 +319,35 @@ def test_grants_are_the_holders_alone_to_see_and_withdraw(
         db, actor=world.citizen(world.wife), grant_id=child_grant.id, now=LATER
     )
     assert withdrawn.withdrawn_at == LATER
+
+
+def test_a_code_offers_the_type_audience_purpose_and_field_names_without_values(
+    db: Session, world: CertWorld, keys: KeyStore, settings: Settings, held: Held
+) -> None:
+    row, code = grant(db, world, settings, held.marriage.number, fields=["holder_name", "registered_on"])
+    offer = grants.get_use_grant_offer(db, code=code.lower().replace("-", " "), now=LATER)
+    assert (offer.certificate_type, offer.type_name, offer.issuer_name) == (
+        "marriage-certificate",
+        "结婚证",
+        "浙江省民政厅",
+    )
+    assert (offer.audience, offer.audience_kind, offer.purpose) == (BANK, "business", PURPOSE)
+    assert [(f.name, f.label) for f in offer.fields] == [
+        ("holder_name", "持证人"),
+        ("registered_on", "登记日期"),
+    ]
+    assert offer.expires_at == row.expires_at
+    dumped = offer.model_dump_json()
+    assert world.wife.name not in dumped and held.marriage.claims["registered_on"] not in dumped
+    assert db.scalar(select(CertificateUse).where(CertificateUse.grant_id == row.id)) is None, "reads only"
+
+    with pytest.raises(UseGrantNotFound):
+        grants.get_use_grant_offer(db, code="ABCD-EFGH-JKMN", now=LATER)
+    with pytest.raises(UseGrantExpired):
+        grants.get_use_grant_offer(db, code=code, now=row.expires_at)
+    actions.revoke_certificate(db, actor=world.civil_issuer, number=held.marriage.number, reason="登记错误")
+    with pytest.raises(CertificateRevoked):
+        grants.get_use_grant_offer(db, code=code, now=LATER)
+    grants.withdraw_use_grant(db, actor=world.citizen(world.wife), grant_id=row.id, now=LATER)
+    with pytest.raises(UseGrantWithdrawn):  # withdrawn is said before anything about the certificate
+        grants.get_use_grant_offer(db, code=code, now=LATER)

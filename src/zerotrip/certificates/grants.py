@@ -11,7 +11,8 @@ it and why, and receives a presentation of the granted fields alone, bound to th
 grant's audience as ``aud``, together with the note "仅供{audience}用于{purpose}，{deadline}前有效". The
 holder's original credential never leaves the wallet. Each use is a ``certificates_use`` row and an audit
 event in the same transaction, so the holder sees every use; withdrawn or expired grants and certificates
-that are revoked, suspended or expired refuse.
+that are revoked, suspended or expired refuse. Before using it, whoever holds a code may see what it offers
+(``get_use_grant_offer``: the type, the audience, the purpose and the fields' names, no values).
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ from zerotrip.certificates.models import (
 )
 from zerotrip.certificates.schemas import (
     CertificateUseRead,
+    GrantedField,
     UsedCertificateRead,
     UseGrantCreated,
+    UseGrantOffer,
     UseGrantPage,
     UseGrantRead,
     UseGrantState,
@@ -310,6 +313,55 @@ def find_use_grant_by_code(db: Session, code: str) -> UseGrant | None:
     return db.scalar(select(UseGrant).where(UseGrant.code_hash == numbers.grant_code_hash(code)))
 
 
+def _usable_grant(db: Session, code: str, *, now: datetime) -> tuple[UseGrant, Certificate]:
+    """The grant a code opens and its certificate, when both can be used now. Raises UseGrantNotFound,
+    UseGrantWithdrawn, UseGrantExpired, CertificateRevoked, CertificateSuspended, CertificateExpired."""
+    grant = find_use_grant_by_code(db, code)
+    if grant is None:
+        raise UseGrantNotFound("no use grant has this code; check it with the holder")
+    if grant.withdrawn_at is not None:
+        raise UseGrantWithdrawn()
+    if now >= grant.expires_at:
+        raise UseGrantExpired(f"the grant ended at {grant.expires_at.isoformat()}")
+    certificate = db.get(Certificate, grant.certificate_id)
+    assert certificate is not None  # a foreign key guarantees it
+    wallet.check_usable(certificate, now=now)
+    return grant, certificate
+
+
+def get_use_grant_offer(db: Session, *, code: str, now: datetime) -> UseGrantOffer:
+    """What a code offers, for whoever holds it to see before using it: the certificate's type and
+    issuer, the audience, the purpose, the granted fields by label and the deadline; no value of the
+    certificate, not even the holder's name. Reads only and records nothing: the use is what is recorded.
+
+    Raises UseGrantNotFound, UseGrantWithdrawn, UseGrantExpired, CertificateRevoked, CertificateSuspended,
+    CertificateExpired: a code that could not be used says why before anyone states who they are.
+    """
+    grant, certificate = _usable_grant(db, code, now=now)
+    ctype = db.get(CertificateType, certificate.type_id)
+    assert ctype is not None  # a foreign key guarantees it
+    org = identity_queries.get_organisation(db, certificate.issuer_org_id)
+    labels = {f.name: f for f in wallet.labelled_fields(ctype, certificate)}
+    return UseGrantOffer(
+        certificate_type=ctype.code,
+        type_name=ctype.name,
+        type_name_en=ctype.name_en,
+        issuer_name=org.name,
+        audience=grant.audience,
+        audience_kind=grant.audience_kind,
+        purpose=grant.purpose,
+        fields=[
+            GrantedField(
+                name=name,
+                label=labels[name].label if name in labels else name,
+                label_en=labels[name].label_en if name in labels else name,
+            )
+            for name in grant.fields
+        ],
+        expires_at=grant.expires_at,
+    )
+
+
 def use_certificate(
     db: Session,
     *,
@@ -331,16 +383,7 @@ def use_certificate(
     """
     used_by = _text(used_by, "used_by", MAX_USED_BY)
     reason = _text(reason, "reason", MAX_REASON)
-    grant = find_use_grant_by_code(db, code)
-    if grant is None:
-        raise UseGrantNotFound("no use grant has this code; check it with the holder")
-    if grant.withdrawn_at is not None:
-        raise UseGrantWithdrawn()
-    if now >= grant.expires_at:
-        raise UseGrantExpired(f"the grant ended at {grant.expires_at.isoformat()}")
-    certificate = db.get(Certificate, grant.certificate_id)
-    assert certificate is not None  # a foreign key guarantees it
-    wallet.check_usable(certificate, now=now)
+    grant, certificate = _usable_grant(db, code, now=now)
     presentation = wallet.make_presentation(
         certificate,
         keys=keys,

@@ -337,6 +337,29 @@ class CertificateUseRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=1000, description="Why (the matter it is used for).")
 
 
+class GrantedField(BaseModel):
+    """A field a use grant hands over, named but without its value."""
+
+    name: str
+    label: str
+    label_en: str
+
+
+class UseGrantOffer(BaseModel):
+    """What a use-grant code offers before it is used: which certificate, for whom, what for, which fields
+    and until when, and none of the certificate's values."""
+
+    certificate_type: str
+    type_name: str
+    type_name_en: str
+    issuer_name: str
+    audience: str
+    audience_kind: AudienceKind
+    purpose: str
+    fields: list[GrantedField] = Field(description="The granted fields, labelled, in the grant's order.")
+    expires_at: datetime
+
+
 class UsedCertificateRead(BaseModel):
     """What someone holding a use-grant code receives: an annotated, time-limited copy of the granted
     fields, never the holder's original credential."""

@@ -14,6 +14,7 @@ from zerotrip.problems import Problem
 from zerotrip.web import (
     auth_pages,
     certificates_pages,
+    certificates_use_pages,
     certificates_wallet_pages,
     datahub_pages,
     home_pages,
@@ -82,4 +83,5 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
     app.include_router(open_pages.router)
     app.include_router(certificates_pages.router)
     app.include_router(certificates_wallet_pages.router)
+    app.include_router(certificates_use_pages.router)
     app.include_router(services_pages.router)
