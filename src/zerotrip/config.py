@@ -191,6 +191,24 @@ class CertificatesSettings(BaseModel):
     )
 
 
+class ServicesSettings(BaseModel):
+    consumer_org_code: str = Field(
+        "330000-data",
+        pattern=r"^[0-9]{6}(-[a-z0-9\-]+)?$",
+        description=(
+            "Code of the organisation (the province's data administration) at which the one-stop service"
+            " platform (一站式服务平台) is registered as the datahub gateway consumer that fetches"
+            " applications' evidence."
+        ),
+    )
+    upload_max_bytes: int = Field(
+        10 * 1024 * 1024,
+        ge=1024,
+        le=100 * 1024 * 1024,
+        description="Largest file an applicant may upload for one material (PDF, PNG or JPEG), in bytes.",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ZEROTRIP_", env_nested_delimiter="__", extra="ignore")
 
@@ -223,6 +241,9 @@ class Settings(BaseSettings):
     )
     certificates: CertificatesSettings = Field(
         default_factory=CertificatesSettings, description="Signing, status lists and presentations."
+    )
+    services: ServicesSettings = Field(
+        default_factory=ServicesSettings, description="Applications: the gateway consumer and uploads."
     )
 
     @property

@@ -16,7 +16,7 @@ from zerotrip.demo.datasets import Dataset, demo_datasets
 from zerotrip.demo.names import NameGenerator, Sex
 from zerotrip.demo.orgs import OrgTree, build_org_tree, department_name, region_names
 from zerotrip.demo.people import DEFAULT_SEED, DEMO_COUNTY, build_population, plan_population
-from zerotrip.demo.services import build_service_catalogue
+from zerotrip.demo.services import build_service_catalogue, set_up_service_platform
 from zerotrip.demo.staff import TITLES, build_staff
 from zerotrip.identity import actions, queries
 from zerotrip.identity.actor import Actor, system
@@ -111,6 +111,7 @@ def seed_demo(
     items = build_service_catalogue(db, actor=actor, org_tree=tree)
     if progress is not None:
         progress("service items", len(items), len(items))
+    set_up_service_platform(db, actor=actor, items=items, settings=settings)
     planned = _planned(seed)
     # One argon2id hash for every staff login: hashing is deliberately slow.
     password_hash = hash_password(DEMO_PASSWORD)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zerotrip.problems import Conflict, NotAllowed, NotFound, ValidationFailed
+from zerotrip.problems import Conflict, NotAllowed, NotFound, Problem, ValidationFailed
 
 
 class ItemNotFound(NotFound):
@@ -33,3 +33,59 @@ class InvalidCatalogueFile(ValidationFailed):
 
     slug = "services/invalid-catalogue-file"
     title = "The catalogue file cannot be read"
+
+
+# -- applications -------------------------------------------------------------------------------------
+
+
+class ApplicationNotFound(NotFound):
+    """No application has this number, or it is not the caller's to see (the answer is the same, so a
+    number tells a stranger nothing)."""
+
+    slug = "services/application-not-found"
+    title = "No such application"
+
+
+class ApplyingNotAllowed(NotAllowed):
+    """Only a signed-in citizen applies, for themself or an enterprise they represent, for an item that
+    is applied for online."""
+
+    slug = "services/applying-not-allowed"
+    title = "You cannot apply for this service online"
+
+
+class ApplicationClosed(Conflict):
+    """The application is past the step this needs (a submitted one cannot be changed, a decided one
+    cannot be withdrawn)."""
+
+    slug = "services/application-closed"
+    title = "The application can no longer be changed this way"
+
+
+class EvidenceIncomplete(ValidationFailed):
+    """A required material has nothing for it yet; ``errors`` points at each (``#/materials/2``)."""
+
+    slug = "services/evidence-incomplete"
+    title = "Some materials are still missing"
+
+
+class InvalidUpload(ValidationFailed):
+    slug = "services/invalid-upload"
+    title = "The file cannot be accepted"
+
+
+class InvalidRules(ValidationFailed):
+    """An instant-approval rule names a fact the item's materials cannot give, or the item is not
+    instantly approvable."""
+
+    slug = "services/invalid-rules"
+    title = "The instant-approval rules do not fit the service item"
+
+
+class ServiceConsumerMissing(Problem):
+    """The one-stop service platform is not registered as a datahub gateway consumer; an operator sets it
+    up (the demo seed does). Nothing the applicant can change."""
+
+    slug = "services/consumer-missing"
+    title = "The service platform may not read departments' data yet"
+    status = 503

@@ -269,9 +269,7 @@ class Evidence(Base):
     __tablename__ = "services_evidence"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    application_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("services_application.id"), nullable=False
-    )
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("services_application.id"), nullable=False)
     position: Mapped[int] = mapped_column(Integer, nullable=False)
     material_name: Mapped[str] = mapped_column(String(120), nullable=False)
     is_required: Mapped[bool] = mapped_column(Boolean, nullable=False)
@@ -313,9 +311,7 @@ class FormField(Base):
     __tablename__ = "services_form_field"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    application_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("services_application.id"), nullable=False
-    )
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("services_application.id"), nullable=False)
     position: Mapped[int] = mapped_column(Integer, nullable=False)
     name: Mapped[str] = mapped_column(String(120), nullable=False)
     label: Mapped[str] = mapped_column(String(200), nullable=False)

@@ -17,3 +17,14 @@ def can_define_items(actor: Actor, department_path: str) -> bool:
 def can_analyse_trips(actor: Actor) -> bool:
     """The trip analysis is built from the public guide; any staff member (and the platform) may read it."""
     return actor.kind in ("staff", "system")
+
+
+def is_filer(actor: Actor, filed_by_person_id: object) -> bool:
+    """The signed-in citizen who filed an application (for themself or an enterprise they represent)."""
+    return actor.kind == "citizen" and actor.person_id is not None and actor.person_id == filed_by_person_id
+
+
+def can_read_applications_of(actor: Actor, department_path: str) -> bool:
+    """The implementing department's reviewers and the platform administrator over it read its
+    applications (the workflow decides who may act on which)."""
+    return actor.kind == "staff" and can_define_items(actor, department_path)

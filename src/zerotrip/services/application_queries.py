@@ -1,0 +1,164 @@
+"""Reads of applications: an applicant sees only their own, the implementing department's reviewers (and
+the platform administrator over it) see its applications; anyone else is told there is no such number."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from zerotrip.identity import queries as identity_queries
+from zerotrip.identity.actor import Actor
+from zerotrip.services.application_schemas import (
+    ApplicationRead,
+    ApplicationSummary,
+    EvidenceRead,
+    FormFieldRead,
+    RuleOutcomeRead,
+    RuleSetRead,
+    TransitionRead,
+)
+from zerotrip.services.applications import latest_rule_set, needs_upload, normalise_number
+from zerotrip.services.errors import ApplicationNotFound
+from zerotrip.services.models import Application, Evidence, FormField, Item, RuleSet, Transition
+from zerotrip.services.permissions import can_read_applications_of, is_filer
+from zerotrip.services.queries import get_item
+from zerotrip.services.rules import RuleSetSpec
+
+
+def get_application(db: Session, *, actor: Actor, number: str) -> Application:
+    """The application if ``actor`` may read it. Raises ApplicationNotFound otherwise."""
+    application = db.scalar(select(Application).where(Application.number == normalise_number(number)))
+    if application is None:
+        raise ApplicationNotFound()
+    if is_filer(actor, application.filed_by_person_id):
+        return application
+    department = identity_queries.get_organisation(db, application.department_org_id)
+    if can_read_applications_of(actor, department.path):
+        return application
+    raise ApplicationNotFound()
+
+
+def list_own_applications(
+    db: Session, *, actor: Actor, page: int = 1, per_page: int = 20
+) -> tuple[list[Application], int]:
+    """The signed-in citizen's applications (drafts included), newest first; nobody else has any."""
+    if actor.kind != "citizen" or actor.person_id is None:
+        return [], 0
+    query = select(Application).where(Application.filed_by_person_id == actor.person_id)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.scalars(
+        query.order_by(Application.created_at.desc(), Application.number)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return list(rows), total
+
+
+def application_summaries(db: Session, applications: list[Application]) -> list[ApplicationSummary]:
+    items = {i.id: i for i in db.scalars(select(Item).where(Item.id.in_({a.item_id for a in applications})))}
+    return [
+        ApplicationSummary(
+            number=a.number,
+            item_code=items[a.item_id].code,
+            item_name=items[a.item_id].name,
+            applicant_name=a.applicant_name,
+            status=a.status,
+            created_at=a.created_at,
+            submitted_at=a.submitted_at,
+            decided_at=a.decided_at,
+            result_certificate_number=a.result_certificate_number,
+        )
+        for a in applications
+    ]
+
+
+def application_read(db: Session, application: Application) -> ApplicationRead:
+    item = db.get_one(Item, application.item_id)
+    department = identity_queries.get_organisation(db, application.department_org_id)
+    rule_set = db.get(RuleSet, application.rule_set_id) if application.rule_set_id else None
+    evidence = db.scalars(
+        select(Evidence).where(Evidence.application_id == application.id).order_by(Evidence.position)
+    )
+    form = db.scalars(
+        select(FormField).where(FormField.application_id == application.id).order_by(FormField.position)
+    )
+    transitions = db.scalars(
+        select(Transition).where(Transition.application_id == application.id).order_by(Transition.id)
+    )
+    return ApplicationRead(
+        number=application.number,
+        item_code=item.code,
+        item_name=item.name,
+        department=department.name,
+        applicant_kind=application.applicant_kind,
+        applicant_name=application.applicant_name,
+        division_code=application.division_code,
+        status=application.status,
+        created_at=application.created_at,
+        submitted_at=application.submitted_at,
+        decided_at=application.decided_at,
+        decision_text=application.decision_text,
+        review_reason=application.review_reason,
+        result_certificate_number=application.result_certificate_number,
+        rule_set_version=rule_set.version if rule_set else None,
+        rule_results=[RuleOutcomeRead.model_validate(r) for r in application.rule_results]
+        if application.rule_results is not None
+        else None,
+        evidence=[
+            EvidenceRead(
+                position=ev.position,
+                name=ev.material_name,
+                is_required=ev.is_required,
+                is_deferrable=ev.is_deferrable,
+                source_kind=ev.source_kind,
+                source_ref=ev.source_ref,
+                state=ev.state,
+                consent=ev.consent,
+                values=ev.values,
+                department=ev.source_org_name,
+                source_updated_at=ev.source_updated_at,
+                fetched_at=ev.fetched_at,
+                upload_name=ev.upload_name,
+                upload_type=ev.upload_type,
+                upload_size=ev.upload_size,
+                note=ev.note,
+                needs_upload=needs_upload(ev),
+            )
+            for ev in evidence
+        ],
+        form=[
+            FormFieldRead(
+                name=f.name,
+                label=f.label,
+                value=f.value,
+                source=f.source,
+                source_label=f.source_label,
+                source_date=f.source_date,
+                is_locked=f.is_locked,
+            )
+            for f in form
+        ],
+        transitions=[
+            TransitionRead(
+                from_status=t.from_status, to_status=t.to_status, at=t.at, by=t.by, reason=t.reason
+            )
+            for t in transitions
+        ],
+    )
+
+
+def rule_set_read(db: Session, item_code: str) -> RuleSetRead | None:
+    """The item's current instant-approval rules (public: they decide applications, PIPL art. 24 asks for
+    transparency of automated decisions). Raises ItemNotFound."""
+    item = get_item(db, item_code)
+    rule_set = latest_rule_set(db, item.id)
+    if rule_set is None:
+        return None
+    spec = RuleSetSpec.model_validate({"rules": rule_set.rules})
+    return RuleSetRead(
+        item_code=item.code,
+        version=rule_set.version,
+        defined_by=rule_set.defined_by,
+        defined_at=rule_set.defined_at,
+        rules=spec.rules,
+    )

@@ -1,0 +1,174 @@
+"""Input and output shapes of applications (办件), shared by the actions, the API and the pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from zerotrip.services.rules import RuleSetSpec
+
+ApplicationStatus = Literal[
+    "draft", "submitted", "accepted", "in_review", "supplement", "approved", "refused", "withdrawn"
+]
+EvidenceState = Literal["pending", "fetched", "unavailable", "uploaded", "pledged", "attached", "onsite"]
+USCC = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
+
+
+class ApplicationStart(BaseModel):
+    item_code: str = Field(min_length=3, max_length=60)
+    enterprise_uscc: str | None = Field(
+        None,
+        pattern=USCC,
+        description="Apply for this enterprise (you must be its legal representative); none: for yourself.",
+    )
+
+
+class ConsentRequest(BaseModel):
+    materials: list[int] | None = Field(
+        None,
+        description="Positions of the materials to fetch; none means every material still waiting for "
+        "consent.",
+    )
+
+
+class SubmitRequest(BaseModel):
+    pledge: bool = Field(
+        False, description="The applicant signs the item's commitments (告知承诺); required when it has any."
+    )
+    human_review: bool = Field(
+        False, description="Have a person decide instead of the instant-approval rules (PIPL art. 24)."
+    )
+
+
+class WithdrawRequest(BaseModel):
+    reason: str = Field("", max_length=500)
+
+
+# -- reading ----------------------------------------------------------------------------------------------
+
+
+class FieldTitleRead(BaseModel):
+    name: str
+    title: str
+
+
+class MaterialPreview(BaseModel):
+    """One material before anything is read: what will be fetched from whom, and why."""
+
+    position: int
+    name: str
+    source_kind: str
+    state: EvidenceState
+    consent: Literal["given", "declined"] | None
+    resource_code: str | None = None
+    resource_title: str | None = None
+    department: str | None = Field(None, description="The department that holds the data (一数一源).")
+    exists_only: bool = Field(False, description="Only whether a record about you exists is asked.")
+    fields: list[FieldTitleRead] = []
+    is_available: bool = Field(
+        True, description="False when the platform may not read it: upload the material instead."
+    )
+    commitment: str | None = None
+
+
+class EvidencePreview(BaseModel):
+    number: str
+    consumer: str = Field(description="Who reads: the one-stop service platform.")
+    purpose: str = Field(description="The purpose every read names (the grants are for this purpose).")
+    legal_basis: str
+    materials: list[MaterialPreview]
+
+
+class EvidenceRead(BaseModel):
+    position: int
+    name: str
+    is_required: bool
+    is_deferrable: bool
+    source_kind: str
+    source_ref: str | None
+    state: EvidenceState
+    consent: Literal["given", "declined"] | None
+    values: dict[str, Any] | None = Field(description="What was fetched (an exists? answer or records).")
+    department: str | None = Field(description="Provenance: the department that holds the data.")
+    source_updated_at: datetime | None = Field(description="Provenance: when it last updated that data.")
+    fetched_at: datetime | None
+    upload_name: str | None
+    upload_type: str | None
+    upload_size: int | None
+    note: str | None
+    needs_upload: bool
+
+
+class FormFieldRead(BaseModel):
+    name: str
+    label: str
+    value: Any
+    source: Literal["datahub", "identity", "applicant"]
+    source_label: str | None
+    source_date: datetime | None
+    is_locked: bool
+
+
+class RuleOutcomeRead(BaseModel):
+    rule: dict[str, Any]
+    passed: bool
+    actual: Any
+    reason: Literal["", "failed", "missing", "masked", "incomparable"]
+
+
+class TransitionRead(BaseModel):
+    from_status: str | None
+    to_status: str
+    at: datetime
+    by: str
+    reason: str | None
+
+
+class ApplicationRead(BaseModel):
+    number: str
+    item_code: str
+    item_name: str
+    department: str
+    applicant_kind: Literal["person", "enterprise"]
+    applicant_name: str
+    division_code: str
+    status: ApplicationStatus
+    created_at: datetime
+    submitted_at: datetime | None
+    decided_at: datetime | None
+    decision_text: str | None
+    review_reason: str | None
+    result_certificate_number: str | None
+    rule_set_version: int | None
+    rule_results: list[RuleOutcomeRead] | None
+    evidence: list[EvidenceRead]
+    form: list[FormFieldRead]
+    transitions: list[TransitionRead]
+
+
+class ApplicationSummary(BaseModel):
+    number: str
+    item_code: str
+    item_name: str
+    applicant_name: str
+    status: ApplicationStatus
+    created_at: datetime
+    submitted_at: datetime | None
+    decided_at: datetime | None
+    result_certificate_number: str | None
+
+
+class ApplicationPage(BaseModel):
+    items: list[ApplicationSummary]
+    total: int
+    page: int
+    per_page: int
+
+
+class RuleSetRead(RuleSetSpec):
+    item_code: str
+    version: int
+    defined_by: str
+    defined_at: datetime
