@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from zerotrip.audit import cli as audit_cli
-from zerotrip.audit.actions import record_event
+from zerotrip.audit.actions import record_event, record_events
 from zerotrip.audit.checkpoints import (
     GENESIS_DIGEST,
     VerifyReport,
@@ -451,3 +451,39 @@ def test_cli_checkpoint_then_verify_then_find_tampering(committed: Settings) -> 
     result = runner.invoke(audit_cli.app, ["verify"], obj=committed)
     assert result.exit_code == 1, result.output
     assert f"event {ids[3]} was changed" in result.output
+
+
+# -- many events at once ---------------------------------------------------------------------------------
+
+
+def test_events_recorded_in_bulk_are_sealed_and_verified_like_any_other(db: Session, keys: KeyStore) -> None:
+    before = record(db, 2)
+    events: list[tuple[str, str, dict[str, Any] | None]] = [
+        ("person", f"p{n}", {"number": f"N{n}", "fields": ["name"], "valid_until": None}) for n in range(5)
+    ]
+    events.append(("person", "p-float", {"score": 1.0, "ratio": 0.25}))  # not plain: the exact slow path
+    events.append(("person", "p-empty", None))
+    with clock.frozen(T0):
+        assert (
+            record_events(db, actor="client:dept", action="certificates.certificate.issued", events=events)
+            == 7
+        )
+    rows = db.execute(select(EVENTS).where(EVENTS.c.id > before[-1]).order_by(EVENTS.c.id)).mappings().all()
+    assert [row["subject_id"] for row in rows] == [subject for _, subject, _ in events]
+    for row in rows:
+        # The digest is exactly what record_event writes for the same event.
+        assert row["digest"] == event_digest(
+            occurred_at=row["occurred_at"],
+            actor=row["actor"],
+            action=row["action"],
+            subject_type=row["subject_type"],
+            subject_id=row["subject_id"],
+            data=row["data"],
+            request_id=row["request_id"],
+        )
+    assert rows[-2]["data"] == {"score": 1, "ratio": 0.25} and rows[-1]["data"] == {}
+    seal(db, keys)
+    assert verify(db, keys) == VerifyReport(ok=True, checked_events=9, checkpoints=1, unsealed_events=0)
+    # A bulk-written event changed afterwards is caught like any other.
+    db.execute(update(EVENTS).where(EVENTS.c.id == rows[2]["id"]).values(subject_id="someone else"))
+    assert_bad(verify(db, keys), rows[2]["id"], "changed")

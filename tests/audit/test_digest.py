@@ -11,7 +11,14 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zerotrip.audit.digest import canonical_json, event_digest, leaf, merkle_root
+from zerotrip.audit.digest import (
+    canonical_json,
+    event_digest,
+    is_plain,
+    leaf,
+    merkle_root,
+    plain_event_digest,
+)
 from zerotrip.common.clock import CHINA
 
 digests = st.binary(min_size=32, max_size=32)
@@ -105,3 +112,40 @@ def test_numbers_survive_a_jsonb_round_trip(number: float) -> None:
 
 def test_canonical_json_is_compact_sorted_utf8() -> None:
     assert canonical_json({"b": [1.0, 2.5], "a": "张三"}) == '{"a":"张三","b":[1,2.5]}'.encode()
+
+
+# -- the bulk writer's fast digest ---------------------------------------------------------------------------
+_text = st.text(max_size=12)  # lone surrogates included: neither digest can write them
+plain_json = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**63), max_value=2**64 - 1) | _text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_text, inner, max_size=4),
+    max_leaves=16,
+)
+
+
+@given(data=st.dictionaries(_text, plain_json, max_size=6), subject=_text, request_id=st.none() | _text)
+def test_plain_event_digest_is_event_digest(
+    data: dict[str, Any], subject: str, request_id: str | None
+) -> None:
+    at = datetime(2026, 11, 29, 10, 0, 0, 123456, tzinfo=CHINA)
+    assert is_plain(data)
+    kwargs: dict[str, Any] = {
+        "actor": "client:abc",
+        "action": "certificates.certificate.issued",
+        "subject_type": "person",
+        "subject_id": subject,
+        "data": data,
+        "request_id": request_id,
+    }
+    fast = plain_event_digest(occurred_at=at.astimezone(UTC).isoformat(timespec="microseconds"), **kwargs)
+    try:
+        slow: bytes | None = event_digest(occurred_at=at, **kwargs)
+    except UnicodeEncodeError:  # a lone surrogate: canonical_json cannot write it either
+        slow = None
+    assert fast == slow
+
+
+def test_floats_and_other_types_are_not_plain() -> None:
+    for value in (1.0, 0.5, {"a": [1, 2.5]}, {1: "a"}, Decimal("1"), (1, 2), 2**64, -(2**63) - 1):
+        assert not is_plain(value)
+    assert is_plain({"a": [None, True, "x", {"b": 2**64 - 1}]})

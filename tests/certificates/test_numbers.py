@@ -149,3 +149,23 @@ def test_grant_codes_are_unambiguous_random_and_hashed_whatever_the_spelling() -
 def test_parsing_arbitrary_text_raises_only_invalid_identifier(text: str) -> None:
     with contextlib.suppress(InvalidIdentifier):
         numbers.parse_certificate_number(text)
+
+
+@given(org=orgs, serial=serials, draws=st.lists(st.integers(0, 10**12 - 1), min_size=1, max_size=5))
+def test_a_number_maker_gives_what_certificate_number_gives(org: Org, serial: int, draws: list[int]) -> None:
+    issuer = numbers.issuer_credit_code(org)
+    type_code = numbers.type_code(issuer, serial)
+    maker = numbers.NumberMaker(type_code=type_code, issuer_credit_code=issuer.lower())
+    serials_drawn = iter(draws)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(numbers.secrets, "randbelow", lambda _n: next(serials_drawn))
+        made = [maker.new() for _ in draws]
+    assert made == [
+        numbers.certificate_number(type_code=type_code, issuer_credit_code=issuer, serial=f"{d:012d}")
+        for d in draws
+    ]
+
+
+def test_a_number_maker_checks_its_parts_once() -> None:
+    with pytest.raises(ValueError, match="type code"):
+        numbers.NumberMaker(type_code="11330100MB1A2B3C4D", issuer_credit_code="11330100MB1A2B3C4D")

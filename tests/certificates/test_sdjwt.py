@@ -10,6 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from tests.certificates.credentials import (
     FIELDS,
@@ -23,6 +25,8 @@ from tests.certificates.credentials import (
     strict_json,
 )
 from zerotrip.certificates import sdjwt, signing
+
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
 @pytest.fixture(scope="module", params=["ES256", "EdDSA"])
@@ -178,3 +182,100 @@ def test_public_jwk_round_trips(deployment: Deployment) -> None:
         assert signing.public_jwk(public) == {k: v for k, v in jwk.items() if k in ("kty", "crv", "x", "y")}
     with pytest.raises(ValueError):
         signing.public_key_from_jwk({"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"})
+
+
+@pytest.mark.parametrize("holder", [HOLDER, "91330100MA27XL0E2J", "330102199001011237", "é"])
+def test_holder_keys_are_hkdf_as_the_contract_states(tmp_path: Path, holder: str) -> None:
+    # The derivation written out with cryptography's HKDF, as docs/certificates.md states it.
+    secret = bytes(range(32))
+    material = HKDF(
+        algorithm=hashes.SHA256(),
+        length=48,
+        salt=b"zerotrip/certificates/holder-key/v1",
+        info=holder.encode(),
+    ).derive(secret)
+    scalar = int.from_bytes(material, "big") % (P256_ORDER - 1) + 1
+    derived = signing.derive_holder_key(secret, holder)
+    assert derived.private_numbers().private_value == scalar
+    keys = make_deployment(tmp_path, "ES256").keys
+    assert signing.holder_public_jwk(keys, holder) == signing.public_jwk(
+        signing.holder_private_key(keys, holder)
+    )
+
+
+def _signed(deployment: Deployment, payload: bytes, disclosures: tuple[bytes, ...] | list[bytes] = ()) -> str:
+    key = deployment.issuer
+    jwt = sdjwt.sign_compact(
+        payload,
+        key.private_key,
+        algorithm=key.algorithm,
+        headers={"alg": key.algorithm, "typ": "dc+sd-jwt", "kid": key.kid},
+    )
+    return jwt + "~" + "".join(sdjwt.b64url_encode(d) + "~" for d in disclosures)
+
+
+def _digest(document: bytes) -> str:
+    return sdjwt.digest(sdjwt.b64url_encode(document))
+
+
+@pytest.mark.parametrize(
+    ("disclosure", "outcome"),
+    [
+        (b'["salt","given_name","John"]', {"given_name": "John"}),
+        # Not as orjson writes it: the strict decoder reads it, with the same result.
+        (b'[ "salt" , "given_name" , "\\u004aohn" ]', {"given_name": "John"}),
+        (b'["salt","n",123456789012345678901234567890]', {"n": 123456789012345678901234567890}),
+        (b'["salt","n",-0]', {"n": 0}),
+        (b'["salt","n",{"a":1,"b":[1.5e-7,1E+400]}]', {"n": {"a": 1, "b": [1.5e-7, float("inf")]}}),
+        (b'["salt","n",{"a":1,"a":2}]', "malformed"),
+        (b'["salt","n",NaN]', "malformed"),
+        (b'["salt","n","\\ud800"]', {"n": "\ud800"}),
+        (b'["salt","n"]', "malformed"),
+        (b'["salt","n",1],["salt","m",2]', "malformed"),
+        (b'\xef\xbb\xbf["salt","n",1]', "malformed"),
+    ],
+)
+def test_disclosures_decode_exactly_as_the_strict_standard_decoder(
+    deployment: Deployment, disclosure: bytes, outcome: object
+) -> None:
+    payload = json.dumps({"iss": ISS, "_sd": [_digest(disclosure)], "_sd_alg": "sha-256"}).encode()
+    parsed = sdjwt.parse(_signed(deployment, payload, [disclosure]))
+    if outcome == "malformed":
+        with pytest.raises(sdjwt.MalformedSdJwt):
+            sdjwt.disclosed_claims(parsed)
+    else:
+        assert sdjwt.disclosed_claims(parsed) == outcome
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"iss":"' + ISS.encode() + b'","iss":"https://elsewhere.example"}',
+        b'{"iss":"' + ISS.encode() + b'","n":NaN}',
+        b'{"iss":"' + ISS.encode() + b'","a":{"b":1,"b":2}}',
+        b"\xef\xbb\xbf{}",
+        b"[]",
+    ],
+)
+def test_a_payload_with_duplicate_names_or_constants_is_malformed(
+    deployment: Deployment, payload: bytes
+) -> None:
+    with pytest.raises(sdjwt.MalformedSdJwt):
+        sdjwt.parse(_signed(deployment, payload))
+
+
+def test_a_payload_not_as_orjson_writes_it_still_parses(deployment: Deployment) -> None:
+    payload = b'{ "iss" : "' + ISS.encode() + b'", "big": 18446744073709551616, "t": "\\u4e2d" }'
+    parsed = sdjwt.parse(_signed(deployment, payload))
+    assert parsed.payload == {"iss": ISS, "big": 18446744073709551616, "t": "中"}
+    assert type(parsed.payload["big"]) is int
+
+
+def test_canonical_json_refuses_nan_and_writes_what_orjson_cannot() -> None:
+    with pytest.raises(ValueError):
+        sdjwt.canonical_json({"x": float("nan")})
+    assert (
+        sdjwt.canonical_json({"n": None, "big": 2**70, "t": "中"})
+        == b'{"n":null,"big":1180591620717411303424,"t":"\xe4\xb8\xad"}'
+    )
+    assert sdjwt.canonical_json({1: "a"}) == b'{"1":"a"}'

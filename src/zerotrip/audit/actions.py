@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Iterable
+from datetime import UTC
+from typing import Any, cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
-from zerotrip.audit.digest import canonical_json, event_digest
+from zerotrip.audit.digest import canonical_json, event_digest, is_plain, plain_event_digest
 from zerotrip.audit.models import AuditEvent
 from zerotrip.common import clock
 from zerotrip.common.context import request_id as current_request_id
@@ -51,3 +54,66 @@ def record_event(
     )
     db.add(event)
     return event
+
+
+def record_events(
+    db: Session,
+    *,
+    actor: str,
+    action: str,
+    events: Iterable[tuple[str, str, dict[str, Any] | None]],
+) -> int:
+    """Append many events of one actor and action, given as ``(subject_type, subject_id, data)``, with one
+    multi-row insert in the caller's transaction; returns how many.
+
+    Each event is what ``record_event`` would write for it at the same instant (same columns, same digest),
+    so checkpoints seal and verify them like any other; they take ids in the order given. Events other
+    code has added to the session are flushed first, so ids still follow the order of recording.
+    """
+    occurred_at = clock.now()
+    instant = occurred_at.astimezone(UTC).isoformat(timespec="microseconds")
+    req = current_request_id.get()
+    rows = []
+    for subject_type, subject_id, data in events:
+        payload = data or {}
+        digest = (
+            plain_event_digest(
+                occurred_at=instant,
+                actor=actor,
+                action=action,
+                subject_type=subject_type,
+                subject_id=subject_id,
+                data=payload,
+                request_id=req,
+            )
+            if is_plain(payload)
+            else None
+        )
+        if digest is None:
+            # As record_event: hash exactly what the JSON column gives back.
+            payload = json.loads(canonical_json(payload))
+            digest = event_digest(
+                occurred_at=occurred_at,
+                actor=actor,
+                action=action,
+                subject_type=subject_type,
+                subject_id=subject_id,
+                data=payload,
+                request_id=req,
+            )
+        rows.append(
+            {
+                "occurred_at": occurred_at,
+                "actor": actor,
+                "action": action,
+                "subject_type": subject_type,
+                "subject_id": subject_id,
+                "data": payload,
+                "request_id": req,
+                "digest": digest,
+            }
+        )
+    if rows:
+        db.flush()
+        db.execute(insert(cast(Table, AuditEvent.__table__)), rows)
+    return len(rows)

@@ -8,6 +8,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
+_EVENT_PREFIX = b"zerotrip.audit.event\x00"
+# The range of integers orjson writes (beyond it, canonical_json decides).
+_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
+
 
 def _integral_floats_as_ints(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
@@ -58,7 +64,53 @@ def event_digest(
         "data": data,
         "request_id": request_id,
     }
-    return hashlib.sha256(b"zerotrip.audit.event\x00" + canonical_json(content)).digest()
+    return hashlib.sha256(_EVENT_PREFIX + canonical_json(content)).digest()
+
+
+def is_plain(value: Any) -> bool:
+    """Whether ``value`` is JSON made only of strings, booleans, None, integers orjson can write, lists and
+    objects with string keys (no floats): ``canonical_json`` gives such a value back unchanged from the
+    database, and ``plain_event_digest`` may hash it."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return _INT_MIN <= value <= _INT_MAX  # type: ignore[no-any-return]
+    if kind is dict:
+        return all(type(key) is str and is_plain(item) for key, item in value.items())
+    if kind is list:
+        return all(is_plain(item) for item in value)
+    return False
+
+
+def plain_event_digest(
+    *,
+    occurred_at: str,
+    actor: str,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    data: dict[str, Any],
+    request_id: str | None,
+) -> bytes | None:
+    """``event_digest`` for ``data`` that ``is_plain``, with ``occurred_at`` already written as UTC
+    ISO-8601 with microseconds, for writing many events: orjson with sorted keys writes such content
+    byte for byte as ``canonical_json`` does. None when a string cannot be written (a lone surrogate),
+    where ``event_digest`` raises."""
+    content = {
+        "action": action,
+        "actor": actor,
+        "data": data,
+        "occurred_at": occurred_at,
+        "request_id": request_id,
+        "subject_id": subject_id,
+        "subject_type": subject_type,
+    }
+    try:
+        body = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return None
+    return hashlib.sha256(_EVENT_PREFIX + body).digest()
 
 
 def leaf(event_id: int, digest: bytes) -> bytes:

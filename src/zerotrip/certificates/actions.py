@@ -11,17 +11,22 @@ in the same transaction with the holder as the event's subject.
 
 from __future__ import annotations
 
+import functools
+import random
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any, cast
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+import orjson
+from sqlalchemy import CursorResult, Table, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, make_transient_to_detached
 
-from zerotrip.audit.actions import record_event
+from zerotrip.audit.actions import record_event, record_events
 from zerotrip.certificates import numbers, queries, sdjwt, signing, trust, urls, verify
 from zerotrip.certificates.errors import (
     CertificateNotFound,
@@ -34,12 +39,12 @@ from zerotrip.certificates.errors import (
 )
 from zerotrip.certificates.models import Certificate, CertificateType, StatusList
 from zerotrip.certificates.permissions import ISSUE_SCOPE, can_issue_for, lacks_issue_scope
+from zerotrip.certificates.schemas import MAX_BATCH_ITEMS, CertificateField
 from zerotrip.certificates.types import (
     NO_REAL_ESTATE,
     Department,
     check_claims,
     get_certificate_type,
-    type_fields,
 )
 from zerotrip.common import clock
 from zerotrip.common.checks import InvalidIdentifier, parse_resident_id, parse_uscc
@@ -50,8 +55,8 @@ from zerotrip.identity import auth as identity_auth
 from zerotrip.identity import queries as identity_queries
 from zerotrip.identity.actor import Actor
 from zerotrip.identity.errors import NotYourRecord, ScopeNotGranted
-from zerotrip.keys import KeyStore
-from zerotrip.problems import ValidationFailed
+from zerotrip.keys import KeyStore, SigningKey
+from zerotrip.problems import FieldError, ValidationFailed
 
 ISSUED = "certificates.certificate.issued"
 SUSPENDED = "certificates.certificate.suspended"
@@ -64,6 +69,9 @@ HOLDER_SUBJECTS = {"person": "person", "enterprise": "enterprise"}
 # Random indices are drawn until a list is this full; past it, a free one is picked from the complement.
 _RANDOM_FILL = 0.75
 _ATTEMPTS = 8
+_RANDOM = random.SystemRandom()
+# Values per IN list: well inside SQLite's and PostgreSQL's limits on bound parameters.
+_IN_CHUNK = 900
 
 # The no-real-estate proof (无房证明) asks the real-estate register, through the gateway, as the natural
 # resources department's certificates system holding a grant on the register's subject field.
@@ -102,16 +110,15 @@ def issue_certificate(
     ``certificates.issue``), IssuingNotAllowed (another department's type, no issuer role), and
     ValidationFailed naming the field (unknown holder, bad values, missing ``source_ref``).
     """
-    ctype = get_certificate_type(db, certificate_type)
-    if not ctype.is_active:
-        raise CertificateTypeNotFound(f"the certificate type {certificate_type!r} is withdrawn")
-    org = _issuing_department(db, actor=actor, ctype=ctype, issuer_org_code=issuer_org_code)
-    _check_may_issue(actor, org)
-    if actor.kind == "system" and not (source_ref or "").strip():
-        raise ValidationFailed.field("source_ref", "say what caused this certificate (an application number)")
-    holder_kind = ctype.holder_kind
-    key, holder_name = _holder(db, holder_kind=holder_kind, holder_key=holder_key)
-    values = check_claims(type_fields(ctype), claims)
+    ctype, org = _type_and_issuer(
+        db,
+        actor=actor,
+        certificate_type=certificate_type,
+        issuer_org_code=issuer_org_code,
+        source_ref=source_ref,
+    )
+    key, holder_name = _holder(db, holder_kind=ctype.holder_kind, holder_key=holder_key)
+    values = check_claims(_fields(ctype), claims)
     return _issue(
         db,
         actor=actor,
@@ -125,6 +132,171 @@ def issue_certificate(
         source=SOURCES[actor.kind],
         source_ref=(source_ref or "").strip() or None,
     )
+
+
+# A batch is signed and written in one transaction; department systems send more in several requests.
+MAX_BATCH = MAX_BATCH_ITEMS
+
+
+@dataclass(frozen=True)
+class IssuedItem:
+    """One certificate a batch issued; ``index`` is its item's position in the batch."""
+
+    index: int
+    number: str
+    holder_key: str
+    holder_name: str
+    token: str
+    valid_until: datetime | None
+
+
+@dataclass(frozen=True)
+class RejectedItem:
+    """An item a batch did not issue, with every reason (pointers ``#/items/<index>/…``)."""
+
+    index: int
+    errors: list[FieldError]
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    certificate_type: str
+    issuer_org_code: str
+    issued: list[IssuedItem]
+    rejected: list[RejectedItem]
+
+
+def issue_certificates(
+    db: Session,
+    *,
+    actor: Actor,
+    certificate_type: str,
+    items: Sequence[tuple[str, Mapping[str, Any]]],
+    keys: KeyStore,
+    settings: Settings,
+    issuer_org_code: str | None = None,
+    source_ref: str | None = None,
+) -> BatchOutcome:
+    """Issue a certificate of ``certificate_type`` for each ``(holder_key, claims)`` item, as
+    ``issue_certificate`` would one by one, for department systems issuing in bulk (a year's social
+    security cards).
+
+    Who may issue, the issuing department and ``source_ref`` are checked once for the whole batch and
+    raise as ``issue_certificate`` does (nothing is issued then). Items are checked one by one: an item
+    with a bad holder key, a holder who is not registered or bad values is rejected with its index and
+    every reason (pointers ``#/items/<index>/holder_key``, ``#/items/<index>/claims/<field>``), and the
+    other items are still issued (not all or nothing: a department fixes and resends only the rejected).
+    Each issued certificate gets its own random number and free status entry, is signed with the
+    department's current key, and is audited as ``certificates.certificate.issued`` under its holder,
+    exactly as one issued alone; the rows and the events are written with one multi-row insert each.
+    Raises ValidationFailed (``#/items``) for an empty batch or one of more than ``MAX_BATCH`` items.
+    """
+    if not items:
+        raise ValidationFailed.field("items", "a batch has at least one item")
+    if len(items) > MAX_BATCH:
+        raise ValidationFailed.field("items", f"a batch has at most {MAX_BATCH} items")
+    ctype, org = _type_and_issuer(
+        db,
+        actor=actor,
+        certificate_type=certificate_type,
+        issuer_org_code=issuer_org_code,
+        source_ref=source_ref,
+    )
+    fields = _fields(ctype)
+    today = clock.now_in_china().date()
+    rejected: dict[int, list[FieldError]] = {}
+    checked: list[tuple[int, str, dict[str, Any]]] = []
+    for index, (holder_key, claims) in enumerate(items):
+        errors: list[FieldError] = []
+        try:
+            key = _holder_key(ctype.holder_kind, holder_key, today=today)
+        except ValidationFailed as exc:
+            errors += exc.errors
+            key = ""
+        try:
+            values = check_claims(fields, claims)
+        except ValidationFailed as exc:
+            errors += exc.errors
+        if errors:
+            rejected[index] = [_in_item(index, error) for error in errors]
+        else:
+            checked.append((index, key, values))
+    names = (
+        identity_queries.names_by_resident_id
+        if ctype.holder_kind == "person"
+        else identity_queries.names_by_uscc
+    )(db, {key for _, key, _ in checked})
+    accepted: list[_Item] = []
+    for index, key, values in checked:
+        if key in names:
+            accepted.append(_Item(index=index, holder_key=key, holder_name=names[key], values=values))
+        else:
+            rejected[index] = [
+                {"detail": _UNREGISTERED[ctype.holder_kind], "pointer": f"#/items/{index}/holder_key"}
+            ]
+    written = (
+        _write(
+            db,
+            issuing=_issuing(
+                ctype=ctype,
+                org=org,
+                keys=keys,
+                settings=settings,
+                actor=actor,
+                source=SOURCES[actor.kind],
+                source_ref=(source_ref or "").strip() or None,
+            ),
+            items=accepted,
+            settings=settings,
+        )
+        if accepted
+        else []
+    )
+    return BatchOutcome(
+        certificate_type=ctype.code,
+        issuer_org_code=org.code,
+        issued=[
+            IssuedItem(
+                index=item.index,
+                number=row["number"],
+                holder_key=item.holder_key,
+                holder_name=item.holder_name,
+                token=row["token"],
+                valid_until=row["valid_until"],
+            )
+            for item, row in zip(accepted, written, strict=True)
+        ],
+        rejected=[RejectedItem(index=index, errors=rejected[index]) for index in sorted(rejected)],
+    )
+
+
+def _in_item(index: int, error: FieldError) -> FieldError:
+    pointer = error.get("pointer", "#/")
+    return {"detail": error.get("detail", ""), "pointer": f"#/items/{index}/{pointer.removeprefix('#/')}"}
+
+
+def _type_and_issuer(
+    db: Session, *, actor: Actor, certificate_type: str, issuer_org_code: str | None, source_ref: str | None
+) -> tuple[CertificateType, Department]:
+    """The active type and its issuing department, once the actor may issue there."""
+    ctype = get_certificate_type(db, certificate_type)
+    if not ctype.is_active:
+        raise CertificateTypeNotFound(f"the certificate type {certificate_type!r} is withdrawn")
+    org = _issuing_department(db, actor=actor, ctype=ctype, issuer_org_code=issuer_org_code)
+    _check_may_issue(actor, org)
+    if actor.kind == "system" and not (source_ref or "").strip():
+        raise ValidationFailed.field("source_ref", "say what caused this certificate (an application number)")
+    return ctype, org
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_fields(fields_json: bytes) -> tuple[CertificateField, ...]:
+    return tuple(CertificateField.model_validate(f) for f in orjson.loads(fields_json))
+
+
+def _fields(ctype: CertificateType) -> tuple[CertificateField, ...]:
+    """The type's fields, parsed once per distinct definition (keyed by its content, so never stale)."""
+    return _parsed_fields(orjson.dumps(ctype.fields))
 
 
 def _issuing_department(
@@ -155,29 +327,113 @@ def _check_may_issue(actor: Actor, org: Department) -> None:
         raise IssuingNotAllowed(f"this needs the certificate issuer role at {org.name}")
 
 
-def _holder(db: Session, *, holder_kind: str, holder_key: str) -> tuple[str, str]:
-    """The normalised holder key and the holder's registered name. Raises ValidationFailed."""
+_UNREGISTERED = {
+    "person": "no registered person has this resident ID number",
+    "enterprise": "no registered enterprise has this credit code",
+}
+
+
+def _holder_key(holder_kind: str, holder_key: str, *, today: date | None = None) -> str:
+    """The normalised holder key. Raises ValidationFailed (``#/holder_key``)."""
     if holder_kind == "person":
         try:
-            resident_id = parse_resident_id(holder_key).value
+            return parse_resident_id(holder_key, today=today).value
         except InvalidIdentifier as exc:
             raise ValidationFailed.field(
                 "holder_key", f"not a valid resident ID number: {exc.reason}"
             ) from exc
-        person = identity_queries.find_person_by_resident_id(db, resident_id)
-        if person is None:
-            raise ValidationFailed.field("holder_key", "no registered person has this resident ID number")
-        return resident_id, person.name
     try:
-        uscc = parse_uscc(holder_key).value
+        return parse_uscc(holder_key).value
     except InvalidIdentifier as exc:
         raise ValidationFailed.field(
             "holder_key", f"not a valid unified social credit code: {exc.reason}"
         ) from exc
-    enterprise = identity_queries.find_enterprise_by_uscc(db, uscc)
-    if enterprise is None:
-        raise ValidationFailed.field("holder_key", "no registered enterprise has this credit code")
-    return uscc, enterprise.name
+
+
+def _holder(db: Session, *, holder_kind: str, holder_key: str) -> tuple[str, str]:
+    """The normalised holder key and the holder's registered name. Raises ValidationFailed."""
+    key = _holder_key(holder_kind, holder_key)
+    holder = (
+        identity_queries.find_person_by_resident_id(db, key)
+        if holder_kind == "person"
+        else identity_queries.find_enterprise_by_uscc(db, key)
+    )
+    if holder is None:
+        raise ValidationFailed.field("holder_key", _UNREGISTERED[holder_kind])
+    return key, holder.name
+
+
+@dataclass(frozen=True)
+class _Item:
+    index: int
+    holder_key: str
+    holder_name: str
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Issuing:
+    """What every certificate of one issue or batch shares."""
+
+    actor: Actor
+    ctype: CertificateType
+    org_id: int
+    keys: KeyStore
+    key: SigningKey
+    numbers: numbers.NumberMaker
+    iss: str
+    vct: str
+    issuer_name: str
+    type_name: str
+    fields: dict[str, CertificateField]
+    now: datetime
+    valid_until: datetime | None
+    public_url: str
+    source: str
+    source_ref: str | None
+
+
+@functools.lru_cache(maxsize=256)
+def _credit_code(code: str, division_code: str) -> str:
+    return numbers.issuer_credit_code(SimpleNamespace(code=code, division_code=division_code))
+
+
+@functools.lru_cache(maxsize=256)
+def _number_maker(type_code: str, credit_code: str) -> numbers.NumberMaker:
+    return numbers.NumberMaker(type_code=type_code, issuer_credit_code=credit_code)
+
+
+def _issuing(
+    *,
+    ctype: CertificateType,
+    org: Department,
+    keys: KeyStore,
+    settings: Settings,
+    actor: Actor,
+    source: str,
+    source_ref: str | None,
+) -> _Issuing:
+    now = clock.now()
+    public_url = settings.web.public_url
+    credit_code = _credit_code(org.code, org.division_code)
+    return _Issuing(
+        actor=actor,
+        ctype=ctype,
+        org_id=org.id,
+        keys=keys,
+        key=signing.issuer_signing_key(keys, org.id, algorithm=settings.certificates.algorithm),
+        numbers=_number_maker(ctype.type_code, credit_code),
+        iss=urls.issuer_url(public_url, credit_code),
+        vct=urls.type_url(public_url, ctype.code),
+        issuer_name=org.name,
+        type_name=ctype.name,
+        fields={f.name: f for f in _fields(ctype)},
+        now=now,
+        valid_until=now + timedelta(days=ctype.validity_days) if ctype.validity_days else None,
+        public_url=public_url,
+        source=source,
+        source_ref=source_ref,
+    )
 
 
 def _issue(
@@ -194,112 +450,225 @@ def _issue(
     source: str,
     source_ref: str | None,
 ) -> Certificate:
-    """Sign and store; the checks are the caller's."""
-    now = clock.now()
-    public_url = settings.web.public_url
-    valid_until = now + timedelta(days=ctype.validity_days) if ctype.validity_days else None
-    credit_code = numbers.issuer_credit_code(org)
-    key = signing.issuer_signing_key(keys, org.id, algorithm=settings.certificates.algorithm)
-    holder_jwk = signing.public_jwk(signing.holder_private_key(keys, holder_key))
-    fields = {f.name: f for f in type_fields(ctype)}
-    disclosable = {"holder_name": holder_name, "holder_id": holder_key}
-    disclosable |= {name: value for name, value in values.items() if fields[name].disclosable}
-    always = {name: value for name, value in values.items() if not fields[name].disclosable}
-    db.flush()  # what is pending belongs to the caller: a clash below must only undo the certificate
-    for attempt in range(_ATTEMPTS):
-        status_list, index = _free_status_entry(db, settings=settings, now=now)
-        number = numbers.new_certificate_number(type_code=ctype.type_code, issuer_credit_code=credit_code)
-        claims: dict[str, Any] = {
-            "iss": urls.issuer_url(public_url, credit_code),
-            "vct": urls.type_url(public_url, ctype.code),
-            "jti": number,
-            "iat": now,
-            "nbf": now,
-            **({"exp": valid_until} if valid_until is not None else {}),
-            "status": {
-                "status_list": {"idx": index, "uri": urls.status_list_uri(public_url, status_list.id)}
-            },
-            "issuer_name": org.name,
-            "type_name": ctype.name,
-            **always,
-        }
-        token = sdjwt.issue(key=key, claims=claims, disclosable=disclosable, holder_public_jwk=holder_jwk)
-        certificate = Certificate(
-            number=number,
-            type_id=ctype.id,
-            issuer_org_id=org.id,
-            holder_kind=ctype.holder_kind,
-            holder_key=holder_key,
-            holder_name=holder_name,
-            claims=values,
-            token=token,
-            kid=key.kid,
-            algorithm=key.algorithm,
-            issued_at=now,
-            valid_from=now,
-            valid_until=valid_until,
-            status="valid",
-            status_list_id=status_list.id,
-            status_index=index,
-            source=source,
-            source_ref=source_ref,
-            issued_by=actor.principal,
-        )
-        try:
-            # A clash on the number or the status entry (another transaction drew the same) is redrawn.
-            with db.begin_nested():
-                db.add(certificate)
-                db.flush()
-        except IntegrityError:
-            if attempt == _ATTEMPTS - 1:
-                raise
-            continue
-        break
-    db.execute(update(StatusList).where(StatusList.id == status_list.id).values(used=StatusList.used + 1))
-    record_event(
-        db,
-        actor=actor.principal,
-        action=ISSUED,
-        subject_type=HOLDER_SUBJECTS[ctype.holder_kind],
-        subject_id=holder_key,
-        data={
-            "number": certificate.number,
-            "type": ctype.code,
-            "issuer_org_id": org.id,
-            "kid": key.kid,
-            "source": source,
-            "source_ref": source_ref,
-            "valid_until": valid_until.isoformat() if valid_until else None,
-        },
+    """Sign and store one certificate; the checks are the caller's. Returns the stored row (persistent in
+    the session, without reading it back)."""
+    issuing = _issuing(
+        ctype=ctype, org=org, keys=keys, settings=settings, actor=actor, source=source, source_ref=source_ref
     )
+    item = _Item(index=0, holder_key=holder_key, holder_name=holder_name, values=values)
+    (row,) = _write(db, issuing=issuing, items=[item], settings=settings)
+    certificate = Certificate(**row)
+    # The row is in the database; make the object say so instead of inserting it again.
+    make_transient_to_detached(certificate)
+    db.add(certificate)
     return certificate
 
 
-def _free_status_entry(db: Session, *, settings: Settings, now: datetime) -> tuple[StatusList, int]:
-    """A random free index of the newest status list (herd privacy: neighbours in a list say nothing
-    about each other's issue order); a full list starts a new one."""
+def _sign(
+    issuing: _Issuing, item: _Item, holder_jwk: dict[str, Any], entry: tuple[int, int]
+) -> dict[str, Any]:
+    """The certificate's row, its token signed for the status entry ``(list id, index)``."""
+    list_id, index = entry
+    number = issuing.numbers.new()
+    values, fields = item.values, issuing.fields
+    claims: dict[str, Any] = {
+        "iss": issuing.iss,
+        "vct": issuing.vct,
+        "jti": number,
+        "iat": issuing.now,
+        "nbf": issuing.now,
+        **({"exp": issuing.valid_until} if issuing.valid_until is not None else {}),
+        "status": {"status_list": {"idx": index, "uri": urls.status_list_uri(issuing.public_url, list_id)}},
+        "issuer_name": issuing.issuer_name,
+        "type_name": issuing.type_name,
+    }
+    disclosable = {"holder_name": item.holder_name, "holder_id": item.holder_key}
+    for name, value in values.items():
+        if fields[name].disclosable:
+            disclosable[name] = value
+        else:
+            claims[name] = value
+    token = sdjwt.issue(key=issuing.key, claims=claims, disclosable=disclosable, holder_public_jwk=holder_jwk)
+    return {
+        "number": number,
+        "type_id": issuing.ctype.id,
+        "issuer_org_id": issuing.org_id,
+        "holder_kind": issuing.ctype.holder_kind,
+        "holder_key": item.holder_key,
+        "holder_name": item.holder_name,
+        "claims": values,
+        "token": token,
+        "kid": issuing.key.kid,
+        "algorithm": issuing.key.algorithm,
+        "issued_at": issuing.now,
+        "valid_from": issuing.now,
+        "valid_until": issuing.valid_until,
+        "status": "valid",
+        "status_reason": None,
+        "status_changed_at": None,
+        "status_list_id": list_id,
+        "status_index": index,
+        "source": issuing.source,
+        "source_ref": issuing.source_ref,
+        "issued_by": issuing.actor.principal,
+    }
+
+
+def _write(
+    db: Session, *, issuing: _Issuing, items: Sequence[_Item], settings: Settings
+) -> list[dict[str, Any]]:
+    """Sign and insert the items' certificates, count them in their status lists and audit each; returns
+    the rows in item order.
+
+    Status entries are drawn for all items at once (free ones, checked in one query when there are
+    several); the insert skips any row whose number or status entry another transaction took meanwhile,
+    and those few are drawn, signed and inserted again.
+    """
+    db.flush()  # what is pending belongs to the caller and must be in the database before the checks below
+    holder_jwks = [signing.holder_public_jwk(issuing.keys, item.holder_key) for item in items]
+    rows: list[dict[str, Any] | None] = [None] * len(items)
+    todo = list(range(len(items)))
+    for attempt in range(_ATTEMPTS):
+        entries = _draw_status_entries(db, count=len(todo), settings=settings, now=issuing.now)
+        batch = [
+            _sign(issuing, items[i], holder_jwks[i], entry) for i, entry in zip(todo, entries, strict=True)
+        ]
+        missed = _insert_certificates(db, batch)
+        for i, row in zip(todo, batch, strict=True):
+            if row["number"] not in missed:
+                rows[i] = row
+        todo = [i for i, row in zip(todo, batch, strict=True) if row["number"] in missed]
+        if not todo:
+            break
+        if attempt == _ATTEMPTS - 1:
+            raise CertificateStatusConflict("status entries kept clashing with other issues; try again")
+    done = [row for row in rows if row is not None]
+    counts: dict[int, int] = {}
+    for row in done:
+        counts[row["status_list_id"]] = counts.get(row["status_list_id"], 0) + 1
+    for list_id, count in counts.items():
+        db.execute(update(StatusList).where(StatusList.id == list_id).values(used=StatusList.used + count))
+    events = [
+        (
+            HOLDER_SUBJECTS[issuing.ctype.holder_kind],
+            row["holder_key"],
+            {
+                "number": row["number"],
+                "type": issuing.ctype.code,
+                "issuer_org_id": issuing.org_id,
+                "kid": issuing.key.kid,
+                "source": issuing.source,
+                "source_ref": issuing.source_ref,
+                "valid_until": issuing.valid_until.isoformat() if issuing.valid_until else None,
+            },
+        )
+        for row in done
+    ]
+    record_events(db, actor=issuing.actor.principal, action=ISSUED, events=events)
+    return done
+
+
+def _insert_certificates(db: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert the rows, skipping any whose number or status entry is taken (by a transaction that committed
+    or is in flight since the entries were drawn); returns the numbers of the rows skipped."""
+    insert = sqlite_insert if db.get_bind().dialect.name == "sqlite" else postgresql_insert
+    table = cast(Table, Certificate.__table__)
+    statement = insert(table).on_conflict_do_nothing()
+    if len(rows) == 1:
+        inserted = db.execute(statement.returning(table.c.id), rows[0]).scalar()
+        if inserted is None:
+            return {rows[0]["number"]}
+        rows[0]["id"] = inserted  # a single issue gives back its row as an object
+        return set()
+    result = cast(CursorResult[Any], db.execute(statement, rows))
+    if result.rowcount == len(rows):
+        return set()
+    # Some were skipped (or the driver did not count them): ask which rows are there as written.
+    written = [row["number"] for row in rows]
+    found: set[tuple[str, int, int]] = set()
+    for start in range(0, len(written), _IN_CHUNK):
+        rows_found = db.execute(
+            select(table.c.number, table.c.status_list_id, table.c.status_index).where(
+                table.c.number.in_(written[start : start + _IN_CHUNK])
+            )
+        )
+        found.update((number, list_id, index) for number, list_id, index in rows_found)
+    return {
+        row["number"]
+        for row in rows
+        if (row["number"], row["status_list_id"], row["status_index"]) not in found
+    }
+
+
+def _draw_status_entries(
+    db: Session, *, count: int, settings: Settings, now: datetime
+) -> list[tuple[int, int]]:
+    """``count`` free ``(list id, index)`` entries: random indices of the newest status list (herd privacy:
+    neighbours in a list say nothing about each other's issue order), then of new lists as it fills.
+    Several at once are checked against the taken ones in one query; a single one is left to the insert,
+    which skips it in the rare case it is taken."""
     # ``used`` moves in SQL (here and in other transactions), so the row is read afresh.
-    status_list = db.scalar(
+    status_list: StatusList | None = db.scalar(
         select(StatusList).order_by(StatusList.id.desc()).limit(1).execution_options(populate_existing=True)
     )
-    if status_list is None or status_list.used >= status_list.size:
-        status_list = StatusList(
-            bits=2, size=settings.certificates.status_list_size, used=0, created_at=now, updated_at=now
-        )
-        db.add(status_list)
-        db.flush()  # the id is part of every credential's status URI
-    if status_list.used < status_list.size * _RANDOM_FILL:
-        # The insert's unique constraint catches the rare clash, and the caller redraws.
-        return status_list, secrets.randbelow(status_list.size)
-    taken = set(
-        db.scalars(select(Certificate.status_index).where(Certificate.status_list_id == status_list.id))
-    )
-    free = [i for i in range(status_list.size) if i not in taken]
-    if not free:  # ``used`` lagged behind (it cannot run ahead): start a new list
-        status_list.used = status_list.size
-        db.flush()
-        return _free_status_entry(db, settings=settings, now=now)
-    return status_list, secrets.choice(free)
+    entries: list[tuple[int, int]] = []
+    while len(entries) < count:
+        if status_list is None or status_list.used >= status_list.size:
+            status_list = StatusList(
+                bits=2, size=settings.certificates.status_list_size, used=0, created_at=now, updated_at=now
+            )
+            db.add(status_list)
+            db.flush()  # the id is part of every credential's status URI
+        size = status_list.size
+        wanted = min(count - len(entries), size - status_list.used)
+        if status_list.used + wanted <= size * _RANDOM_FILL:
+            indices = _random_free_indices(db, status_list.id, size=size, count=wanted, check=count > 1)
+        else:
+            # Nearly full: pick from the complement of what is taken.
+            taken = set(
+                db.scalars(
+                    select(Certificate.status_index).where(Certificate.status_list_id == status_list.id)
+                )
+            )
+            free = [i for i in range(size) if i not in taken]
+            indices = _RANDOM.sample(free, min(wanted, len(free)))
+            if len(indices) < wanted:
+                # ``used`` lagged behind (it cannot run ahead): the list is full once these are written.
+                status_list.used = size - len(indices)
+                db.flush()
+        entries += [(status_list.id, index) for index in indices]
+        if len(entries) < count:
+            status_list = None
+    return entries
+
+
+def _random_free_indices(db: Session, list_id: int, *, size: int, count: int, check: bool) -> list[int]:
+    """``count`` distinct random indices of the list, in the order drawn; with ``check``, none taken."""
+    chosen: list[int] = []
+    seen: set[int] = set()
+    while len(chosen) < count:
+        draws: list[int] = []
+        while len(draws) < count - len(chosen):
+            if len(seen) >= size:
+                raise CertificateStatusConflict("the status list has no free entry left; try again")
+            index = secrets.randbelow(size)
+            if index not in seen:
+                seen.add(index)
+                draws.append(index)
+        if check:
+            taken: set[int] = set()
+            for start in range(0, len(draws), _IN_CHUNK):
+                taken.update(
+                    db.scalars(
+                        select(Certificate.status_index).where(
+                            Certificate.status_list_id == list_id,
+                            Certificate.status_index.in_(draws[start : start + _IN_CHUNK]),
+                        )
+                    )
+                )
+            draws = [index for index in draws if index not in taken]
+        chosen += draws
+    return chosen
 
 
 # -- the no-real-estate proof (无房证明) -----------------------------------------------------------------
@@ -376,7 +745,7 @@ def issue_no_real_estate_proof(
         return ProofOutcome(certificate=None)
     today = clock.now_in_china().date()
     values = check_claims(
-        type_fields(ctype),
+        _fields(ctype),
         {"result": REAL_ESTATE_RESULT, "scope": REAL_ESTATE_SCOPE, "checked_on": today.isoformat()},
     )
     certificate = _issue(

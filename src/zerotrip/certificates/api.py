@@ -18,6 +18,10 @@ from zerotrip.certificates import actions, queries, types, urls
 from zerotrip.certificates.models import Certificate
 from zerotrip.certificates.queries import PublishedCache
 from zerotrip.certificates.schemas import (
+    BatchIssued,
+    BatchRejected,
+    CertificateBatchIssue,
+    CertificateBatchRead,
     CertificateIssue,
     CertificatePage,
     CertificateRead,
@@ -35,6 +39,7 @@ from zerotrip.config import Settings
 from zerotrip.db import transaction
 from zerotrip.deps import DB, AnyActor, CurrentActor, get_keys, get_settings
 from zerotrip.keys import KeyStore
+from zerotrip.problems import ValidationFailed
 
 router = APIRouter(prefix="/api/certificates", tags=["certificates"])
 well_known = APIRouter(tags=["certificates: discovery"])
@@ -142,6 +147,58 @@ def issue_certificate(
             source_ref=body.source_ref,
         )
         return _read(db, certificate, settings)
+
+
+@router.post(
+    "/batches",
+    response_model=CertificateBatchRead,
+    status_code=201,
+    summary="Issue many certificates of one type (department systems)",
+    responses={422: {"description": "The batch itself is invalid, or no item could be issued"}},
+)
+def issue_batch(
+    body: CertificateBatchIssue, db: DB, actor: CurrentActor, keys: Keys, settings: AppSettings
+) -> CertificateBatchRead:
+    """For department systems with the `certificates.issue` scope (and issuers), up to 1,000 items of one
+    type in one transaction. Items that cannot be issued (a bad or unregistered holder, bad values) are
+    listed in `rejected` with their index and `{detail, pointer}` reasons while the others are issued
+    (201); when none can be, nothing is written and the answer is a 422 problem naming every reason."""
+    with transaction(db):
+        outcome = actions.issue_certificates(
+            db,
+            actor=actor,
+            certificate_type=body.certificate_type,
+            items=[(item.holder_key, item.claims) for item in body.items],
+            keys=keys,
+            settings=settings,
+            issuer_org_code=body.issuer_org_code,
+            source_ref=body.source_ref,
+        )
+        if not outcome.issued:
+            # Nothing was written; the same problem a single issue gives, for every item.
+            raise ValidationFailed(
+                "no item of the batch could be issued",
+                errors=[error for item in outcome.rejected for error in item.errors],
+            )
+    return CertificateBatchRead(
+        certificate_type=outcome.certificate_type,
+        issuer_org_code=outcome.issuer_org_code,
+        issued=[
+            BatchIssued(
+                index=item.index,
+                number=item.number,
+                holder_key=item.holder_key,
+                holder_name=item.holder_name,
+                valid_until=item.valid_until,
+                token=item.token,
+            )
+            for item in outcome.issued
+        ],
+        rejected=[
+            BatchRejected(index=item.index, errors=[dict(e) for e in item.errors])
+            for item in outcome.rejected
+        ],
+    )
 
 
 @router.post(

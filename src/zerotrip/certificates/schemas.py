@@ -124,6 +124,47 @@ class CertificateIssue(BaseModel):
     source_ref: str | None = Field(None, max_length=120, description="What caused the issue (free text).")
 
 
+# The largest batch one request may issue (``certificates.actions.MAX_BATCH``).
+MAX_BATCH_ITEMS = 1000
+
+
+class CertificateBatchItem(BaseModel):
+    holder_key: str = Field(description="The holder's resident ID number, or an enterprise's credit code.")
+    claims: dict[str, Any] = Field(description="The type's field values by field name.")
+
+
+class CertificateBatchIssue(BaseModel):
+    """A request to issue many certificates of one type (a department system issuing in bulk)."""
+
+    certificate_type: str = Field(description="The certificate type's `code`.")
+    items: list[CertificateBatchItem] = Field(min_length=1, max_length=MAX_BATCH_ITEMS)
+    issuer_org_code: str | None = Field(
+        None, description="The issuing department, for types any department may issue (as for one issue)."
+    )
+    source_ref: str | None = Field(None, max_length=120, description="What caused the batch (free text).")
+
+
+class BatchIssued(BaseModel):
+    index: int = Field(description="The item's position in the request's `items`.")
+    number: str
+    holder_key: str
+    holder_name: str
+    valid_until: datetime | None
+    token: str = Field(description="The issued SD-JWT VC with every disclosure.")
+
+
+class BatchRejected(BaseModel):
+    index: int = Field(description="The item's position in the request's `items`.")
+    errors: list[dict[str, str]] = Field(description="`{detail, pointer}` for each reason (`#/items/<i>/…`).")
+
+
+class CertificateBatchRead(BaseModel):
+    certificate_type: str
+    issuer_org_code: str
+    issued: list[BatchIssued]
+    rejected: list[BatchRejected]
+
+
 class StatusChange(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 

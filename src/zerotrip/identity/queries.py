@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,9 +20,24 @@ from zerotrip.identity.errors import (
 )
 from zerotrip.identity.models import ApiClient, Enterprise, Organisation, Person, Relation
 
+# Values per IN list: well inside SQLite's and PostgreSQL's limits on bound parameters.
+_IN_CHUNK = 900
+
 
 def find_person_by_resident_id(db: Session, resident_id: str) -> Person | None:
     return db.scalar(select(Person).where(Person.resident_id == resident_id.upper()))
+
+
+def names_by_resident_id(db: Session, resident_ids: Collection[str]) -> dict[str, str]:
+    """Registered people's names by resident ID (upper case), for many IDs in few statements; IDs of no
+    one registered are left out."""
+    wanted = sorted({r.upper() for r in resident_ids})
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start : start + _IN_CHUNK]
+        rows = db.execute(select(Person.resident_id, Person.name).where(Person.resident_id.in_(chunk)))
+        found.update((resident_id, name) for resident_id, name in rows)
+    return found
 
 
 def get_person_for(db: Session, actor: Actor, *, resident_id: str) -> Person:
@@ -81,6 +97,17 @@ def list_relatives(db: Session, person_id: uuid.UUID) -> list[tuple[str, Person]
 
 def find_enterprise_by_uscc(db: Session, uscc: str) -> Enterprise | None:
     return db.scalar(select(Enterprise).where(Enterprise.uscc == uscc.upper()))
+
+
+def names_by_uscc(db: Session, usccs: Collection[str]) -> dict[str, str]:
+    """Registered enterprises' names by credit code (upper case); codes of none registered are left out."""
+    wanted = sorted({u.upper() for u in usccs})
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start : start + _IN_CHUNK]
+        rows = db.execute(select(Enterprise.uscc, Enterprise.name).where(Enterprise.uscc.in_(chunk)))
+        found.update((uscc, name) for uscc, name in rows)
+    return found
 
 
 def list_represented_enterprises(db: Session, person_id: uuid.UUID) -> list[Enterprise]:

@@ -1,5 +1,5 @@
-"""services: the one-stop portal (政务服务事项, the service guide, trip counting; later applications,
-workflow, instant approval, bundles).
+"""services: the one-stop portal (政务服务事项, the service guide, trip counting, applications with their
+evidence, instant approval; later workflow queues, supplements, bundles and ratings).
 
 Owns the catalogue of service items: what each item is, its implementing department and level, legal basis,
 conditions, time limits, fee and channels, the materials it asks for with the source that replaces each
@@ -7,9 +7,19 @@ paper (an e-certificate type, a datahub query or "exists?" fact, a commitment, a
 upload, or an on-site check), and its steps. ``trips.py`` computes an item's trip count from these and
 analyses a whole catalogue; ``catalogue_csv.py`` reads and writes catalogues as CSV for the CLI.
 
+Applications (``applications.py``): a citizen's draft copies the item's materials; ``evidence.py`` reads the
+datahub materials through the gateway as the one-stop service platform (an API client with grants, never
+a special case), after the applicant saw what will be read and consented; declined materials are uploaded
+(files in the data directory). ``rules.py`` (pure) judges an instantly approvable item's versioned rules on
+the fetched evidence; when they all pass the decision letter is issued through certificates.
+
 Invariants: a trip count is never stored or typed in, only computed from what the item asks for, so it
 changes exactly when that does; every definition and revision is kept as a version with an audit event in
-the same transaction; a datahub source names a catalogued resource and its fields. It may use datahub,
-certificates and messaging through their actions, queries, schemas and errors (certificate types are kept
-as codes), and identity and audit; it must not import booking or web.
+the same transaction; nothing is read for an application before the applicant consents, and a declined
+material is never read; every status change of an application appends a transition and an audit event
+in the same transaction; an instant approval is decided from fetched evidence alone, and anything else
+(a failed rule, declined consent, the applicant's wish) goes to a person; a datahub source names a
+catalogued resource and its fields. It may use datahub (its gateway for reads), certificates and messaging
+through their actions, queries, schemas and errors (certificate types are kept as codes), and identity and
+audit; it must not import booking or web.
 """

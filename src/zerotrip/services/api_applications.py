@@ -1,0 +1,182 @@
+"""Services JSON API: applications (办件) for the signed-in citizen, and the items' instant-approval rules.
+
+A citizen calls these from the portal with the session cookie and the ``X-CSRF-Token`` header; API clients
+(bearer tokens) are department systems, which do not apply for anyone, so the actions refuse them
+(``services/applying-not-allowed``) or find no application of theirs (``services/application-not-found``).
+The implementing department's reviewers may read an application.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
+
+from zerotrip.config import Settings
+from zerotrip.db import transaction
+from zerotrip.deps import DB, AnyActor, CurrentActor, get_keys, get_settings
+from zerotrip.keys import KeyStore
+from zerotrip.services import application_queries, applications
+from zerotrip.services.application_schemas import (
+    ApplicationPage,
+    ApplicationRead,
+    ApplicationStart,
+    ConsentRequest,
+    EvidencePreview,
+    RuleSetRead,
+    SubmitRequest,
+    WithdrawRequest,
+)
+from zerotrip.services.errors import InvalidUpload
+from zerotrip.services.rules import RuleSetSpec
+
+router = APIRouter(prefix="/api/services", tags=["services"])
+AppSettings = Annotated[Settings, Depends(get_settings)]
+Keys = Annotated[KeyStore, Depends(get_keys)]
+
+
+@router.post("/applications", response_model=ApplicationRead, status_code=201, summary="Start an application")
+def start_application(body: ApplicationStart, db: DB, actor: CurrentActor) -> ApplicationRead:
+    """A draft for the item (or the open draft of it, which is resumed). Nothing is read yet."""
+    with transaction(db):
+        application = applications.start_application(
+            db, actor=actor, item_code=body.item_code, enterprise_uscc=body.enterprise_uscc
+        )
+        return application_queries.application_read(db, application)
+
+
+@router.get("/applications", response_model=ApplicationPage, summary="My applications")
+def my_applications(
+    db: DB,
+    actor: CurrentActor,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> ApplicationPage:
+    with transaction(db):
+        rows, total = application_queries.list_own_applications(db, actor=actor, page=page, per_page=per_page)
+        items = application_queries.application_summaries(db, rows)
+    return ApplicationPage(items=items, total=total, page=page, per_page=per_page)
+
+
+@router.get("/applications/{number}", response_model=ApplicationRead, summary="One application")
+def read_application(number: str, db: DB, actor: CurrentActor) -> ApplicationRead:
+    with transaction(db):
+        application = application_queries.get_application(db, actor=actor, number=number)
+        return application_queries.application_read(db, application)
+
+
+@router.get(
+    "/applications/{number}/preview",
+    response_model=EvidencePreview,
+    summary="What will be read, from which department, and why",
+)
+def preview_evidence(number: str, db: DB, actor: CurrentActor, settings: AppSettings) -> EvidencePreview:
+    """Reads no data: the applicant consents (or declines) after seeing this."""
+    with transaction(db):
+        return applications.preview_evidence(db, actor=actor, number=number, settings=settings.services)
+
+
+@router.post(
+    "/applications/{number}/consent",
+    response_model=ApplicationRead,
+    summary="Consent, and have the platform read the data",
+)
+def consent(
+    number: str, body: ConsentRequest, db: DB, actor: CurrentActor, settings: AppSettings
+) -> ApplicationRead:
+    with transaction(db):
+        application = applications.consent_and_fetch(
+            db, actor=actor, number=number, settings=settings.services, positions=body.materials
+        )
+        return application_queries.application_read(db, application)
+
+
+@router.post(
+    "/applications/{number}/materials/{position}/decline",
+    response_model=ApplicationRead,
+    summary="Decline consent for one material (it is uploaded instead)",
+)
+def decline(number: str, position: int, db: DB, actor: CurrentActor) -> ApplicationRead:
+    with transaction(db):
+        application = applications.decline_consent(db, actor=actor, number=number, position=position)
+        return application_queries.application_read(db, application)
+
+
+@router.put(
+    "/applications/{number}/materials/{position}/upload",
+    response_model=ApplicationRead,
+    summary="Upload a material (PDF, PNG or JPEG)",
+)
+def upload(
+    number: str,
+    position: int,
+    file: Annotated[UploadFile, File(description="The scan: PDF, PNG or JPEG.")],
+    db: DB,
+    actor: CurrentActor,
+    settings: AppSettings,
+) -> ApplicationRead:
+    limit = settings.services.upload_max_bytes
+    content = file.file.read(limit + 1)  # one byte more tells a file that is too large
+    if len(content) > limit:
+        raise InvalidUpload.field("file", f"the file is larger than {limit} bytes")
+    with transaction(db):
+        application = applications.attach_upload(
+            db,
+            actor=actor,
+            number=number,
+            position=position,
+            filename=file.filename or "upload",
+            content=content,
+            settings=settings,
+        )
+        return application_queries.application_read(db, application)
+
+
+@router.post(
+    "/applications/{number}/submit",
+    response_model=ApplicationRead,
+    summary="Submit (an instantly approvable item is decided at once)",
+)
+def submit(
+    number: str, body: SubmitRequest, db: DB, actor: CurrentActor, settings: AppSettings, keys: Keys
+) -> ApplicationRead:
+    with transaction(db):
+        application = applications.submit_application(
+            db,
+            actor=actor,
+            number=number,
+            keys=keys,
+            settings=settings,
+            pledge=body.pledge,
+            human_review=body.human_review,
+        )
+        return application_queries.application_read(db, application)
+
+
+@router.post("/applications/{number}/withdraw", response_model=ApplicationRead, summary="Withdraw")
+def withdraw(number: str, body: WithdrawRequest, db: DB, actor: CurrentActor) -> ApplicationRead:
+    with transaction(db):
+        application = applications.withdraw_application(db, actor=actor, number=number, reason=body.reason)
+        return application_queries.application_read(db, application)
+
+
+@router.get(
+    "/items/{code}/rules",
+    response_model=RuleSetRead,
+    summary="An item's instant-approval rules",
+    responses={204: {"description": "The item has no instant-approval rules"}},
+)
+def read_rules(code: str, db: DB, actor: AnyActor) -> RuleSetRead | Response:
+    # Public: the rules that decide applications automatically are open to all (PIPL art. 24).
+    with transaction(db):
+        found = application_queries.rule_set_read(db, code)
+    return found if found is not None else Response(status_code=204)
+
+
+@router.put("/items/{code}/rules", response_model=RuleSetRead, summary="Define an item's rules (new version)")
+def define_rules(code: str, spec: RuleSetSpec, db: DB, actor: CurrentActor) -> RuleSetRead:
+    with transaction(db):
+        applications.define_rules(db, actor=actor, item_code=code, spec=spec)
+        found = application_queries.rule_set_read(db, code)
+    assert found is not None  # just defined
+    return found
