@@ -11,6 +11,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
 from tests.certificates.credentials import (
+    HOLDER,
     NOW,
     STATUS_IDX,
     Deployment,
@@ -20,7 +21,7 @@ from tests.certificates.credentials import (
     status_list_file,
 )
 from zerotrip.audit.models import AuditEvent
-from zerotrip.certificates import sdjwt, signing
+from zerotrip.certificates import pdf, qr, sdjwt, signing
 from zerotrip.certificates.numbers import issuer_credit_code
 from zerotrip.certificates.statuslist import INVALID, SUSPENDED
 from zerotrip.certificates.urls import issuer_url
@@ -196,3 +197,30 @@ def test_trust_list_and_rotate_key(new_database, tmp_path: Path) -> None:  # typ
         engine.dispose()
     assert [event.subject_id for event in events] == [str(org_id), str(org_id)]
     assert events[1].data["previous_kids"] == [events[0].data["kid"]]
+
+
+def test_offline_verify_of_a_certificate_pdf(offline: tuple[Deployment, Path, Path], tmp_path: Path) -> None:
+    """Round trip through paper: the PDF a holder downloads verifies offline with the trust list alone, and
+    the QR printed on it carries a token the same command accepts."""
+    deployment, trust_file, verifier_dir = offline
+    token = issue(deployment, fields={"holder_name": "王小明", "holder_id": HOLDER, "real_estate_count": 0})
+    qr_data = qr.qr_payload("https://zerotrip.example.gov.cn", token)
+    view = pdf.CertificatePdfView(
+        type_name="无房证明",
+        type_name_en="Proof of holding no real estate",
+        number=sdjwt.parse(token).payload["jti"],
+        issuer_name="浙江省自然资源厅",
+        holder_name="王小明",
+        fields=[("查询结果", "无不动产登记记录")],
+        issued_at=NOW,
+        valid_from=NOW,
+        valid_until=NOW + timedelta(days=30),
+        token=token,
+        qr_data=qr_data,
+    )
+    pdf_file = tmp_path / "certificate.pdf"
+    pdf_file.write_bytes(pdf.render_certificate_pdf(view))
+    result = verify(verifier_dir, str(pdf_file), "--trust-list", str(trust_file))
+    assert result.exit_code == 0, result.output
+    assert "VALID" in result.output and "王小明" in result.output
+    assert verify(verifier_dir, qr_data, "--trust-list", str(trust_file)).exit_code == 0
