@@ -75,6 +75,7 @@ APPLICANT_LABELS = {
     "person": ("Applicant", "Resident ID number"),
     "enterprise": ("Enterprise", "Unified social credit code"),
 }
+ASKED_FOR_PERSON = "the applicant asked for a person to decide"
 STARTED = "services.application.started"
 CONSENTED = "services.application.consented"
 CONSENT_DECLINED = "services.application.consent_declined"
@@ -502,7 +503,7 @@ def _decide_instantly(
     rule_set = latest_rule_set(db, item.id)
     reasons: list[str] = []
     if human_review:
-        reasons.append("the applicant asked for a person to decide")
+        reasons.append(ASKED_FOR_PERSON)
     if rule_set is None:
         reasons.append("the item has no instant-approval rules")
     not_fetched = [

@@ -20,6 +20,7 @@ from zerotrip.web import (
     home_pages,
     my_data_pages,
     open_pages,
+    services_apply_pages,
     services_pages,
     sharing_pages,
 )
@@ -85,3 +86,4 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
     app.include_router(certificates_wallet_pages.router)
     app.include_router(certificates_use_pages.router)
     app.include_router(services_pages.router)
+    app.include_router(services_apply_pages.router)

@@ -77,4 +77,11 @@ PROBLEM_TITLES = (
     N_("The service item does not agree with the catalogues it refers to"),
     N_("Defining a service item takes the reviewer or platform administrator role over its department"),
     N_("The catalogue file cannot be read"),
+    N_("No such application"),
+    N_("You cannot apply for this service online"),
+    N_("The application can no longer be changed this way"),
+    N_("Some materials are still missing"),
+    N_("The file cannot be accepted"),
+    N_("The instant-approval rules do not fit the service item"),
+    N_("The service platform may not read departments' data yet"),
 )

@@ -159,6 +159,7 @@ class ItemView:
     is_free: bool
     fee_basis: str
     channel_labels: tuple[str, ...]
+    is_online: bool  # applied for online (在线办理)
     is_instant: bool
     events: tuple[Choice, ...]  # value: the guide's URL for that life event
     contact: str
@@ -266,6 +267,7 @@ def item(db: Session, code: str) -> ItemView:
         is_free=not guide_.fee_yuan,
         fee_basis=guide_.fee_basis,
         channel_labels=tuple(words.CHANNEL_LABELS[c] for c in trips.CHANNELS if c in guide_.channels),
+        is_online="online" in guide_.channels,
         is_instant=guide_.is_instant,
         events=tuple(
             Choice(event_url(e), words.LIFE_EVENT_LABELS[e], None, False) for e in guide_.life_events

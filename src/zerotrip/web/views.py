@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from zerotrip.identity import queries
 from zerotrip.identity.actor import Actor
 from zerotrip.problems import NotAllowed
+from zerotrip.services.application_queries import list_own_applications
 from zerotrip.web.i18n import N_
 from zerotrip.web.page_kit import NavLink, staff_links
 
@@ -38,6 +39,7 @@ class CitizenHome:
     masked_resident_id: str
     region_name: str | None
     region_name_en: str | None
+    application_count: int  # drafts included
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ def citizen_home(db: Session, actor: Actor) -> CitizenHome:
         masked_resident_id=mask_resident_id(person.resident_id),
         region_name="".join(o.name for o in regions) or None,
         region_name_en=", ".join(english) if regions and len(english) == len(regions) else None,
+        application_count=list_own_applications(db, actor=actor, per_page=1)[1],
     )
 
 

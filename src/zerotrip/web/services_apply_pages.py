@@ -1,0 +1,204 @@
+"""Applying online (在线办理): from an item's guide to a draft, consent, the prefilled form, submission and
+the decision; and the citizen's list of applications. Every form posts, then redirects to the application
+(POST → redirect → GET); a problem is shown on the application page itself."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import Response
+
+from zerotrip.config import Settings
+from zerotrip.db import transaction
+from zerotrip.deps import Caller, get_keys, get_settings, resolve_caller
+from zerotrip.keys import KeyStore
+from zerotrip.problems import Problem
+from zerotrip.services import applications
+from zerotrip.services.errors import ApplicationClosed, EvidenceIncomplete, InvalidUpload
+from zerotrip.web import csrf
+from zerotrip.web import services_apply_views as views
+from zerotrip.web.auth_pages import CITIZEN
+from zerotrip.web.datahub_text import ProblemView
+from zerotrip.web.page_kit import DB, check_citizen, sign_in_first
+from zerotrip.web.render import get_renderer, redirect
+
+router = APIRouter(include_in_schema=False)
+AppSettings = Annotated[Settings, Depends(get_settings)]
+Keys = Annotated[KeyStore, Depends(get_keys)]
+Token = Annotated[str, Form()]
+Flag = Annotated[str, Form()]
+PageQuery = Annotated[int, Query(ge=1, le=100_000)]
+# What a form on the application page may fail with and show on the page, instead of an error page.
+SHOWN_ON_PAGE = (EvidenceIncomplete, InvalidUpload, ApplicationClosed)
+
+
+def _url(number: str) -> str:
+    return f"/me/applications/{applications.normalise_number(number)}"
+
+
+def _page(
+    request: Request,
+    caller: Caller,
+    view: views.ApplicationView,
+    problem: ProblemView | None = None,
+    status_code: int = 200,
+) -> Response:
+    template = "services/apply.html" if view.is_draft else "services/apply_status.html"
+    return get_renderer(request).render(
+        request,
+        template,
+        caller=caller,
+        status_code=status_code,
+        view=view,
+        csrf_token=caller.csrf_token,
+        problem=problem,
+    )
+
+
+def _signed_in_citizen(request: Request, db: DB, csrf_token: str) -> Caller:
+    with transaction(db):
+        caller = resolve_caller(request, db)
+        csrf.check_token(caller.csrf_token, csrf_token)
+        check_citizen(caller.actor)
+    return caller
+
+
+def _shown(
+    request: Request, db: DB, caller: Caller, number: str, settings: Settings, problem: Problem
+) -> Response:
+    with transaction(db):
+        view = views.application(db, caller.actor, number, settings.services)
+    return _page(request, caller, view, views.problem(problem, view), problem.status)
+
+
+@router.post("/services/items/{code}/apply")
+def start(request: Request, db: DB, code: str, csrf_token: Token = "") -> Response:
+    """在线办理: a draft for the item (the open draft of it is resumed)."""
+    caller = _signed_in_citizen(request, db, csrf_token)
+    with transaction(db):
+        draft = applications.start_application(db, actor=caller.actor, item_code=code)
+        number = draft.number
+    return redirect(_url(number))
+
+
+@router.get("/me/applications")
+def my_applications(request: Request, db: DB, page: PageQuery = 1) -> Response:
+    with transaction(db):
+        caller = resolve_caller(request, db)
+        if not caller.actor.is_authenticated:
+            return sign_in_first(request, CITIZEN)
+        check_citizen(caller.actor)
+        view = views.my_applications(db, caller.actor, page=page)
+    return get_renderer(request).render(request, "services/apply_list.html", caller=caller, view=view)
+
+
+@router.get("/me/applications/{number}")
+def application(request: Request, db: DB, number: str, settings: AppSettings) -> Response:
+    with transaction(db):
+        caller = resolve_caller(request, db)
+        if not caller.actor.is_authenticated:
+            return sign_in_first(request, CITIZEN)
+        check_citizen(caller.actor)
+        view = views.application(db, caller.actor, number, settings.services)
+    return _page(request, caller, view)
+
+
+@router.post("/me/applications/{number}/consent")
+def consent(request: Request, db: DB, number: str, settings: AppSettings, csrf_token: Token = "") -> Response:
+    caller = _signed_in_citizen(request, db, csrf_token)
+    try:
+        with transaction(db):
+            applications.consent_and_fetch(db, actor=caller.actor, number=number, settings=settings.services)
+    except SHOWN_ON_PAGE as problem:
+        return _shown(request, db, caller, number, settings, problem)
+    return redirect(_url(number) + "#form-title")
+
+
+@router.post("/me/applications/{number}/materials/{position}/decline")
+def decline(
+    request: Request, db: DB, number: str, position: int, settings: AppSettings, csrf_token: Token = ""
+) -> Response:
+    caller = _signed_in_citizen(request, db, csrf_token)
+    try:
+        with transaction(db):
+            applications.decline_consent(db, actor=caller.actor, number=number, position=position)
+    except SHOWN_ON_PAGE as problem:
+        return _shown(request, db, caller, number, settings, problem)
+    return redirect(_url(number) + "#uploads-title")
+
+
+@router.post("/me/applications/{number}/materials/{position}/upload")
+def upload(
+    request: Request,
+    db: DB,
+    number: str,
+    position: int,
+    settings: AppSettings,
+    file: Annotated[UploadFile | None, File()] = None,
+    csrf_token: Token = "",
+) -> Response:
+    caller = _signed_in_citizen(request, db, csrf_token)
+    if file is None or not file.filename:
+        with transaction(db):
+            view = views.application(db, caller.actor, number, settings.services)
+        return _page(request, caller, view, views.message(views.NO_FILE), 422)
+    limit = settings.services.upload_max_bytes
+    content = file.file.read(limit + 1)
+    try:
+        if len(content) > limit:
+            raise InvalidUpload.field("file", f"the file is larger than {limit} bytes")
+        with transaction(db):
+            applications.attach_upload(
+                db,
+                actor=caller.actor,
+                number=number,
+                position=position,
+                filename=file.filename,
+                content=content,
+                settings=settings,
+            )
+    except SHOWN_ON_PAGE as problem:
+        return _shown(request, db, caller, number, settings, problem)
+    return redirect(_url(number) + "#uploads-title")
+
+
+@router.post("/me/applications/{number}/submit")
+def submit(
+    request: Request,
+    db: DB,
+    number: str,
+    settings: AppSettings,
+    keys: Keys,
+    csrf_token: Token = "",
+    pledge: Flag = "",
+    human_review: Flag = "",
+) -> Response:
+    caller = _signed_in_citizen(request, db, csrf_token)
+    try:
+        with transaction(db):
+            applications.submit_application(
+                db,
+                actor=caller.actor,
+                number=number,
+                keys=keys,
+                settings=settings,
+                pledge=pledge == "yes",
+                human_review=human_review == "yes",
+            )
+    except SHOWN_ON_PAGE as problem:
+        return _shown(request, db, caller, number, settings, problem)
+    return redirect(_url(number))
+
+
+@router.post("/me/applications/{number}/withdraw")
+def withdraw(
+    request: Request, db: DB, number: str, settings: AppSettings, csrf_token: Token = ""
+) -> Response:
+    caller = _signed_in_citizen(request, db, csrf_token)
+    try:
+        with transaction(db):
+            applications.withdraw_application(db, actor=caller.actor, number=number)
+    except SHOWN_ON_PAGE as problem:
+        return _shown(request, db, caller, number, settings, problem)
+    return redirect(_url(number))
