@@ -21,7 +21,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import CursorResult, Table, select, update
+from sqlalchemy import CursorResult, Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -388,6 +388,8 @@ class _Issuing:
     fields: dict[str, CertificateField]
     now: datetime
     valid_until: datetime | None
+    issued_at: int
+    expires_at: int | None
     public_url: str
     source: str
     source_ref: str | None
@@ -414,6 +416,7 @@ def _issuing(
     source_ref: str | None,
 ) -> _Issuing:
     now = clock.now()
+    valid_until = now + timedelta(days=ctype.validity_days) if ctype.validity_days else None
     public_url = settings.web.public_url
     credit_code = _credit_code(org.code, org.division_code)
     return _Issuing(
@@ -429,7 +432,9 @@ def _issuing(
         type_name=ctype.name,
         fields={f.name: f for f in _fields(ctype)},
         now=now,
-        valid_until=now + timedelta(days=ctype.validity_days) if ctype.validity_days else None,
+        valid_until=valid_until,
+        issued_at=int(now.timestamp()),
+        expires_at=int(valid_until.timestamp()) if valid_until is not None else None,
         public_url=public_url,
         source=source,
         source_ref=source_ref,
@@ -475,9 +480,10 @@ def _sign(
         "iss": issuing.iss,
         "vct": issuing.vct,
         "jti": number,
-        "iat": issuing.now,
-        "nbf": issuing.now,
-        **({"exp": issuing.valid_until} if issuing.valid_until is not None else {}),
+        # NumericDates, computed once per batch (what sdjwt.issue makes of the datetimes).
+        "iat": issuing.issued_at,
+        "nbf": issuing.issued_at,
+        **({"exp": issuing.expires_at} if issuing.expires_at is not None else {}),
         "status": {"status_list": {"idx": index, "uri": urls.status_list_uri(issuing.public_url, list_id)}},
         "issuer_name": issuing.issuer_name,
         "type_name": issuing.type_name,
@@ -547,7 +553,7 @@ def _write(
     for row in done:
         counts[row["status_list_id"]] = counts.get(row["status_list_id"], 0) + 1
     for list_id, count in counts.items():
-        db.execute(update(StatusList).where(StatusList.id == list_id).values(used=StatusList.used + count))
+        db.execute(_COUNT_USED, {"list_id": list_id, "count": count})
     events = [
         (
             HOLDER_SUBJECTS[issuing.ctype.holder_kind],
@@ -568,14 +574,34 @@ def _write(
     return done
 
 
+# Statements built once (building one costs about as much as running it on SQLite).
+_CERTIFICATES = cast(Table, Certificate.__table__)
+_STATUS_LISTS = cast(Table, StatusList.__table__)
+_INSERTS = {
+    is_sqlite: (statement, statement.returning(_CERTIFICATES.c.id))
+    for is_sqlite, statement in (
+        (True, sqlite_insert(_CERTIFICATES).on_conflict_do_nothing()),
+        (False, postgresql_insert(_CERTIFICATES).on_conflict_do_nothing()),
+    )
+}
+# ``used`` moves in SQL (here and in other transactions), so the newest list is read afresh.
+_NEWEST_LIST = (
+    select(StatusList).order_by(StatusList.id.desc()).limit(1).execution_options(populate_existing=True)
+)
+_COUNT_USED = (
+    update(_STATUS_LISTS)
+    .where(_STATUS_LISTS.c.id == bindparam("list_id"))
+    .values(used=_STATUS_LISTS.c.used + bindparam("count"))
+)
+
+
 def _insert_certificates(db: Session, rows: list[dict[str, Any]]) -> set[str]:
     """Insert the rows, skipping any whose number or status entry is taken (by a transaction that committed
     or is in flight since the entries were drawn); returns the numbers of the rows skipped."""
-    insert = sqlite_insert if db.get_bind().dialect.name == "sqlite" else postgresql_insert
-    table = cast(Table, Certificate.__table__)
-    statement = insert(table).on_conflict_do_nothing()
+    table = _CERTIFICATES
+    statement, returning = _INSERTS[db.get_bind().dialect.name == "sqlite"]
     if len(rows) == 1:
-        inserted = db.execute(statement.returning(table.c.id), rows[0]).scalar()
+        inserted = db.execute(returning, rows[0]).scalar()
         if inserted is None:
             return {rows[0]["number"]}
         rows[0]["id"] = inserted  # a single issue gives back its row as an object
@@ -607,10 +633,7 @@ def _draw_status_entries(
     neighbours in a list say nothing about each other's issue order), then of new lists as it fills.
     Several at once are checked against the taken ones in one query; a single one is left to the insert,
     which skips it in the rare case it is taken."""
-    # ``used`` moves in SQL (here and in other transactions), so the row is read afresh.
-    status_list: StatusList | None = db.scalar(
-        select(StatusList).order_by(StatusList.id.desc()).limit(1).execution_options(populate_existing=True)
-    )
+    status_list: StatusList | None = db.scalar(_NEWEST_LIST)
     entries: list[tuple[int, int]] = []
     while len(entries) < count:
         if status_list is None or status_list.used >= status_list.size:

@@ -90,12 +90,8 @@ def extract_token(text: str) -> str:
     return compact
 
 
-def _when(value: Any) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+# What JSON numbers decode to (a bool is not a number; decoded JSON holds exactly these types).
+_NUMBERS = (int, float)
 
 
 def _status_reference(payload: Mapping[str, Any]) -> tuple[str, int] | None:
@@ -178,17 +174,19 @@ def verify_token(
     payload = sd.payload
     try:
         for name in ("iat", "nbf", "exp"):
-            if name in payload and not _is_number(payload[name]):
+            if name in payload and type(payload[name]) not in _NUMBERS:
                 raise ValueError(f"{name} is not a NumericDate")
         for name in ("vct", "jti", "issuer_name", "type_name"):
-            if name in payload and not isinstance(payload[name], str):
+            if name in payload and type(payload[name]) is not str:
                 raise ValueError(f"{name} is not a string")
         reference = _status_reference(payload)
     except ValueError as exc:
         return Verdict(ok=False, code="malformed", detail=f"The certificate is not well formed: {exc}.")
 
-    valid_from = _when(payload.get("nbf", payload.get("iat")))
-    valid_until = _when(payload.get("exp"))
+    start = payload.get("nbf", payload.get("iat"))
+    valid_from = None if start is None else datetime.fromtimestamp(start, UTC)
+    end = payload.get("exp")
+    valid_until = None if end is None else datetime.fromtimestamp(end, UTC)
     facts: dict[str, Any] = {
         "claims": claims,
         "number": payload.get("jti"),
