@@ -15,6 +15,7 @@ from zerotrip.services.application_schemas import ApplicationRead, EvidencePrevi
 from zerotrip.web.datahub_text import Detail, ProblemView, Text
 from zerotrip.web.i18n import N_
 from zerotrip.web.page_kit import Pager, china_date, china_time, pager
+from zerotrip.web.views import mask_resident_id
 
 PER_PAGE = 20
 STATUS_LABELS = {
@@ -255,6 +256,8 @@ def _field(f: FormFieldRead) -> FieldView:
     last = f.name.rsplit(".", 1)[-1]
     suffix = FACT_SUFFIXES.get(last) if f.source == "datahub" and f.name.count(".") >= 2 else None
     value = f.value
+    if f.name == "applicant.key" and f.label == "Resident ID number" and isinstance(value, str):
+        value = mask_resident_id(value)  # the applicant's own number, shown as the home page shows it
     return FieldView(
         label=f.label,
         is_label_msgid=f.source == "identity",
