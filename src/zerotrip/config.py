@@ -111,6 +111,17 @@ class DatahubSettings(BaseModel):
             " process (so the platform-wide limit is this times the number of workers)."
         ),
     )
+    gateway_catalogue_seconds: float = Field(
+        60.0,
+        ge=0,
+        le=3600,
+        description=(
+            "How long a worker process keeps a resource's description (fields, grades, owner) for the"
+            " gateway. A steward's revision is seen by the next call whatever this is (every call checks the"
+            " resource's version); only a renamed owning department can show its old name this long. 0 reads"
+            " the description on every call."
+        ),
+    )
     objection_working_days: int = Field(
         10, ge=1, le=60, description="Working days a steward has to correct or answer an objection."
     )

@@ -19,8 +19,9 @@ from zerotrip.identity import queries as identity_queries
 from zerotrip.problems import NotAllowed
 
 router = APIRouter(prefix="/api/datahub", tags=["datahub"])
-router.include_router(sharing_router)
+# The gateway first: routes are matched in order, and its calls are the most frequent by far.
 router.include_router(gateway_router)
+router.include_router(sharing_router)
 router.include_router(objections_router)
 router.include_router(open_router)
 router.include_router(aggregation_router)

@@ -1,41 +1,69 @@
 """The gateway and the citizen's data-use log over JSON (included by ``datahub.api`` under /api/datahub).
 
 The gateway's rate limit is a sliding window kept in this worker process's memory (see
-``datahub.ratelimit``): with several workers, each enforces the limit on its own.
+``datahub.ratelimit``): with several workers, each enforces the limit on its own. So is its catalogue
+cache (``datahub.cache``), which every call checks against the resource's version.
+
+The gateway routes are ``async`` and run their one transaction in the thread pool themselves: a
+synchronous route costs FastAPI two thread hops (the route, then validating its answer), and the gateway
+is the platform's hottest path.
 """
 
 from __future__ import annotations
 
-import threading
-from typing import Annotated, TypeVar
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from zerotrip.config import Settings
 from zerotrip.datahub import gateway, uselog
+from zerotrip.datahub.cache import CatalogueCache
 from zerotrip.datahub.ratelimit import SlidingWindowLimiter
-from zerotrip.datahub.schemas_sharing import DataUse, ExistsQuery, ExistsResult, LookupQuery, LookupResult
+from zerotrip.datahub.schemas_sharing import (
+    DataUse,
+    ExistsQuery,
+    ExistsResult,
+    LookupQuery,
+    LookupResult,
+)
 from zerotrip.db import transaction
-from zerotrip.deps import DB, CurrentActor, get_settings
+from zerotrip.deps import DB, CurrentActor
 
 router = APIRouter(tags=["datahub: gateway"])
-_limiter_lock = threading.Lock()
 T = TypeVar("T")
 
 
-def gateway_limiter(
-    request: Request, settings: Annotated[Settings, Depends(get_settings)]
-) -> SlidingWindowLimiter:
-    """One limiter per application (so per worker process), made on first use."""
-    with _limiter_lock:
-        limiter: SlidingWindowLimiter | None = getattr(request.app.state, "datahub_gateway_limiter", None)
-        if limiter is None:
-            limiter = SlidingWindowLimiter(settings.datahub.gateway_rate_per_minute)
-            request.app.state.datahub_gateway_limiter = limiter
-        return limiter
+@dataclass(frozen=True)
+class GatewayState:
+    """What a worker process keeps for the gateway: its rate limiter and its catalogue cache."""
+
+    limiter: SlidingWindowLimiter
+    catalogue: CatalogueCache
 
 
-Limiter = Annotated[SlidingWindowLimiter, Depends(gateway_limiter)]
+async def gateway_state(request: Request) -> GatewayState:
+    """The application's limiter and catalogue cache (so one of each per worker process), made on first
+    use. One dependency without sub-dependencies, because FastAPI spends time on each one every call."""
+    app_state = request.app.state
+    settings: Settings = app_state.settings
+    limiter: SlidingWindowLimiter | None = getattr(app_state, "datahub_gateway_limiter", None)
+    if limiter is None:
+        limiter = app_state.datahub_gateway_limiter = SlidingWindowLimiter(
+            settings.datahub.gateway_rate_per_minute
+        )
+    catalogue: CatalogueCache | None = getattr(app_state, "datahub_gateway_catalogue", None)
+    if catalogue is None:
+        catalogue = app_state.datahub_gateway_catalogue = CatalogueCache(
+            settings.datahub.gateway_catalogue_seconds
+        )
+    return GatewayState(limiter=limiter, catalogue=catalogue)
+
+
+State = Annotated[GatewayState, Depends(gateway_state)]
 
 
 @router.post(
@@ -44,22 +72,24 @@ Limiter = Annotated[SlidingWindowLimiter, Depends(gateway_limiter)]
     summary="Read subjects' records under a grant",
     responses={403: {"description": "No live grant covers the resource, fields and purpose"}, 429: {}},
 )
-def lookup(
-    resource_code: str, body: LookupQuery, db: DB, actor: CurrentActor, limiter: Limiter
+async def lookup(
+    resource_code: str, body: LookupQuery, db: DB, actor: CurrentActor, state: State
 ) -> LookupResult:
     """Only granted fields, masked by grade unless the grant allows clear values, each record with its
     source department, last update and version. Every subject asked about is recorded in the audit log."""
-    with transaction(db):
-        results = gateway.lookup(
-            db,
-            actor=actor,
-            resource_code=resource_code,
-            subject_keys=body.subjects,
-            fields=body.fields,
-            purpose=body.purpose,
-            on_behalf_of=body.on_behalf_of,
-            limiter=limiter,
-        )
+    results = await run_in_threadpool(
+        _in_transaction,
+        db,
+        gateway.lookup,
+        actor=actor,
+        resource_code=resource_code,
+        subject_keys=body.subjects,
+        fields=body.fields,
+        purpose=body.purpose,
+        on_behalf_of=body.on_behalf_of,
+        limiter=state.limiter,
+        catalogue=state.catalogue,
+    )
     return LookupResult(resource_code=resource_code, purpose=body.purpose, results=results)
 
 
@@ -69,21 +99,29 @@ def lookup(
     summary="Does the resource hold anything about this subject?",
     responses={403: {"description": "No live grant covers the subject field for this purpose"}, 429: {}},
 )
-def exists(
-    resource_code: str, body: ExistsQuery, db: DB, actor: CurrentActor, limiter: Limiter
+async def exists(
+    resource_code: str, body: ExistsQuery, db: DB, actor: CurrentActor, state: State
 ) -> ExistsResult:
     """A yes or no (for negative facts such as "holds no real estate"), revealing nothing else."""
-    with transaction(db):
-        answer = gateway.exists(
-            db,
-            actor=actor,
-            resource_code=resource_code,
-            subject_key=body.subject,
-            purpose=body.purpose,
-            on_behalf_of=body.on_behalf_of,
-            limiter=limiter,
-        )
+    answer = await run_in_threadpool(
+        _in_transaction,
+        db,
+        gateway.exists,
+        actor=actor,
+        resource_code=resource_code,
+        subject_key=body.subject,
+        purpose=body.purpose,
+        on_behalf_of=body.on_behalf_of,
+        limiter=state.limiter,
+        catalogue=state.catalogue,
+    )
     return ExistsResult(exists=answer)
+
+
+def _in_transaction(db: Session, work: Callable[..., T], **kwargs: Any) -> T:
+    """``work(db, **kwargs)`` in one transaction, committed when it returns."""
+    with transaction(db):
+        return work(db, **kwargs)
 
 
 @router.get("/me/data-uses", response_model=list[DataUse], summary="Who used my data (citizens)")
