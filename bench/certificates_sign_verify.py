@@ -18,9 +18,14 @@ shared machine slows both sides alike), the median rate over the rounds of:
   signature checks.
 
 The issue's targets: verify at least half the raw verify rate; issue with storage at least a quarter of the
-raw sign rate. With ``--storage N`` (and ``certificates.actions.issue_certificate`` present) it also issues
-N certificates through the database action on SQLite in a temporary data directory, each in its own
-transaction as the API would, and reports that rate against the same run's raw sign rate. Prints the
+raw sign rate. With ``--storage N`` it also issues N certificates of a ten-field type to N different,
+registered people through ``certificates.actions.issue_certificates`` in committed batches of
+``--batch`` (as a department system's ``POST /api/certificates/batches`` would), on SQLite in a temporary
+data directory and on PostgreSQL (``--pg-url``; a scratch database is created and dropped), and reports
+that rate against the raw sign rate measured right after on the same key and bytes, plus ``--singles``
+single issues (``issue_certificate``, one transaction each) as latency. Rates are per CPU second of this
+process and per wall-clock second; on PostgreSQL the server's backend CPU (read from /proc for the
+connection's backend) is added for a CPU ratio, and the wall-clock ratio is the one to quote. Prints the
 figures and, last, one JSON line.
 """
 
@@ -29,11 +34,12 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
-import importlib.util
 import json
+import os
 import statistics
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -212,11 +218,47 @@ STORED_CLAIMS = {
 }
 
 
-def measure_storage(count: int, *, seconds: float) -> dict[str, Any]:
-    """``certificates.actions.issue_certificate`` on SQLite in a temporary data directory: ``count``
-    certificates of a ten-field type (eight type fields, holder name and ID), one transaction each, as the
-    API issues them (holder lookup, claim checks, status entry, number, holder key, signing, insert, status
-    list counter, audit event, commit). The raw sign rates are measured again right after, in this run."""
+class Database:
+    """A database of the benchmark's own: a temporary SQLite file, or a scratch PostgreSQL database."""
+
+    def __init__(self, kind: str, folder: Path, pg_url: str) -> None:
+        self.kind, self.pg_url = kind, pg_url
+        if kind == "sqlite":
+            self.url = f"sqlite:///{folder / 'bench.db'}"
+        else:
+            import psycopg
+
+            self.name = f"zerotrip_bench_{uuid.uuid4().hex[:12]}"
+            with psycopg.connect(pg_url, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{self.name}"')
+            base = pg_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+            self.url = f"{base}/{self.name}"
+
+    def drop(self) -> None:
+        if self.kind == "postgresql":
+            import psycopg
+
+            with psycopg.connect(self.pg_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def backend_cpu_seconds(db: Any) -> float:
+    """CPU time used so far by the PostgreSQL backend serving ``db``'s connection (same machine)."""
+    from sqlalchemy import text
+
+    pid = db.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure_storage(
+    kind: str, *, count: int, batch: int, singles: int, seconds: float, pg_url: str
+) -> dict[str, Any]:
+    """Issue ``count`` certificates of a ten-field type (eight type fields, holder name and ID) to as many
+    registered people through ``issue_certificates`` in committed batches of ``batch`` (holder lookup,
+    claim checks, numbers, status entries, holder keys, signing, one insert of the rows and one of their
+    audit events, the status list counters, commit), then ``singles`` through ``issue_certificate``, one
+    transaction each. The raw sign rate is measured right after, on the same key and exact bytes."""
     from sqlalchemy import select
 
     from zerotrip.certificates import actions, types
@@ -230,87 +272,154 @@ def measure_storage(count: int, *, seconds: float) -> dict[str, Any]:
     from zerotrip.migrations import upgrade
 
     root = system("bench")
-    result: dict[str, Any] = {"count": count}
+    result: dict[str, Any] = {"engine": kind, "count": count, "batch": batch, "singles": singles}
     for algorithm in ("ES256", "EdDSA"):
         with tempfile.TemporaryDirectory() as folder:
-            settings = Settings(data_dir=Path(folder), certificates={"algorithm": algorithm})  # type: ignore[arg-type]
-            engine = make_engine(settings.resolved_database_url)
-            upgrade(engine)
-            sessions = make_sessionmaker(engine)
-            keys = KeyStore(settings.secrets_dir)
-            holders = []
-            with sessions() as db, transaction(db):
-                province = identity_actions.create_organisation(
-                    db, actor=root, kind="province", code="330000", name="浙江省", division_code="330000"
+            database = Database(kind, Path(folder), pg_url)
+            try:
+                settings = Settings(  # type: ignore[call-arg]
+                    data_dir=Path(folder),
+                    database_url=database.url,
+                    certificates={"algorithm": algorithm},  # type: ignore[arg-type]
                 )
-                department_id = identity_actions.create_organisation(
-                    db,
-                    actor=root,
-                    kind="department",
-                    code="330000-land",
-                    name="浙江省自然资源厅",
-                    division_code="330000",
-                    parent_id=province.id,
-                ).id
-                types.define_certificate_type(
-                    db,
-                    actor=root,
-                    spec=CertificateTypeSpec(
-                        code="bench-no-real-estate",
-                        name="无房证明",
-                        name_en="No real estate",
-                        issuer_org_code="330000-land",
-                        holder_kind="person",
-                        fields=[
-                            CertificateField(name=name, label=label, label_en=label_en, type=kind)  # type: ignore[arg-type]
-                            for name, label, label_en, kind in STORED_TYPE_FIELDS
-                        ],
-                        validity_days=90,
-                    ),
-                )
-                for i in range(100):
-                    resident_id = make_resident_id(
-                        division_code="330106",
-                        birth_date=datetime(1960, 1, 1).date() + timedelta(days=97 * i),
-                        sequence=i + 1,
-                        sex="male" if i % 2 else "female",
-                    )
-                    identity_actions.register_person(
-                        db, actor=root, resident_id=resident_id, name=f"测试{i:03d}", division_code="330106"
-                    )
-                    holders.append(resident_id)
-
-            for i in range(count + 1):
-                if i == 1:  # the first made the department's key and the first status list
-                    started, wall = time.process_time(), time.perf_counter()
+                engine = make_engine(settings.resolved_database_url)
+                upgrade(engine)
+                sessions = make_sessionmaker(engine)
+                keys = KeyStore(settings.secrets_dir)
+                holders: list[str] = []
                 with sessions() as db, transaction(db):
-                    actions.issue_certificate(
+                    province = identity_actions.create_organisation(
+                        db, actor=root, kind="province", code="330000", name="浙江省", division_code="330000"
+                    )
+                    department_id = identity_actions.create_organisation(
                         db,
                         actor=root,
-                        certificate_type="bench-no-real-estate",
-                        holder_key=holders[i % len(holders)],
-                        claims=STORED_CLAIMS,
-                        keys=keys,
-                        settings=settings,
-                        source_ref=f"bench-{i}",
+                        kind="department",
+                        code="330000-land",
+                        name="浙江省自然资源厅",
+                        division_code="330000",
+                        parent_id=province.id,
+                    ).id
+                    types.define_certificate_type(
+                        db,
+                        actor=root,
+                        spec=CertificateTypeSpec(
+                            code="bench-no-real-estate",
+                            name="无房证明",
+                            name_en="No real estate",
+                            issuer_org_code="330000-land",
+                            holder_kind="person",
+                            fields=[
+                                CertificateField(name=name, label=label, label_en=label_en, type=field_type)  # type: ignore[arg-type]
+                                for name, label, label_en, field_type in STORED_TYPE_FIELDS
+                            ],
+                            validity_days=90,
+                        ),
                     )
-            cpu, wall = time.process_time() - started, time.perf_counter() - wall
-            with sessions() as db:
-                token = db.scalars(select(Certificate.token).limit(1)).one()
-            engine.dispose()
+                    for i in range(batch + count + singles):
+                        resident_id = make_resident_id(
+                            division_code="330106",
+                            birth_date=datetime(1940, 1, 1).date() + timedelta(days=7 * i),
+                            sequence=i % 999 + 1,
+                            sex="male" if i % 2 else "female",
+                        )
+                        identity_actions.register_person(
+                            db,
+                            actor=root,
+                            resident_id=resident_id,
+                            name=f"测试{i:05d}",
+                            division_code="330106",
+                        )
+                        holders.append(resident_id)
+
+                def issue_batch(
+                    people: list[str],
+                    sessions: Any = sessions,
+                    keys: KeyStore = keys,
+                    settings: Any = settings,
+                ) -> float:
+                    """One committed batch; returns the PostgreSQL backend's CPU seconds it took."""
+                    with sessions() as db:
+                        backend = backend_cpu_seconds(db) if kind == "postgresql" else 0.0
+                        with transaction(db):
+                            outcome = actions.issue_certificates(
+                                db,
+                                actor=root,
+                                certificate_type="bench-no-real-estate",
+                                items=[(holder, STORED_CLAIMS) for holder in people],
+                                keys=keys,
+                                settings=settings,
+                                source_ref="bench",
+                            )
+                        assert len(outcome.issued) == len(people), outcome.rejected[:3]
+                        return backend_cpu_seconds(db) - backend if kind == "postgresql" else 0.0
+
+                # The first batch makes the department's key and the first status list.
+                issue_batch(holders[:batch])
+                cpu, wall, backend = time.process_time(), time.perf_counter(), 0.0
+                for start in range(batch, batch + count, batch):
+                    backend += issue_batch(holders[start : min(start + batch, batch + count)])
+                cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+
+                latencies: list[float] = []
+                single_cpu = time.process_time()
+                for holder in holders[batch + count :]:
+                    started = time.perf_counter()
+                    with sessions() as db, transaction(db):
+                        actions.issue_certificate(
+                            db,
+                            actor=root,
+                            certificate_type="bench-no-real-estate",
+                            holder_key=holder,
+                            claims=STORED_CLAIMS,
+                            keys=keys,
+                            settings=settings,
+                            source_ref="bench",
+                        )
+                    latencies.append(time.perf_counter() - started)
+                single_cpu = time.process_time() - single_cpu
+
+                with sessions() as db:
+                    token = db.scalars(select(Certificate.token).limit(1)).one()
+                engine.dispose()
+            finally:
+                database.drop()
             # The raw primitive on the same key and the exact bytes a stored certificate's signature covers.
             key = signing.issuer_signing_key(keys, department_id, algorithm=algorithm)
             jwt = token.split("~", 1)[0]
             signing_input, _, signature = jwt.rpartition(".")
             raw_sign = raw_primitives(key, signing_input.encode("ascii"), sdjwt.b64url_decode(signature))
-            raw = rate(raw_sign["raw_sign"], seconds)
-        result[algorithm] = {
-            "issue_with_storage_per_cpu_s": round(count / cpu, 1),
-            "issue_with_storage_per_wall_s": round(count / wall, 1),
-            "raw_sign": round(raw, 1),
-            "storage_over_raw_sign": round(count / cpu / raw, 4),
+            raw_cpu, raw_wall = rate_both(raw_sign["raw_sign"], seconds)
+        per_cpu, per_wall = count / cpu, count / wall
+        entry: dict[str, Any] = {
+            "issued_per_cpu_s": round(per_cpu, 1),
+            "issued_per_wall_s": round(per_wall, 1),
+            "raw_sign_per_cpu_s": round(raw_cpu, 1),
+            "raw_sign_per_wall_s": round(raw_wall, 1),
+            "cpu_ratio": round(per_cpu / raw_cpu, 4),
+            "wall_ratio": round(per_wall / raw_wall, 4),
+            "single_p50_ms": round(statistics.median(latencies) * 1000, 2) if latencies else None,
+            "single_cpu_ms": round(single_cpu / len(latencies) * 1000, 2) if latencies else None,
         }
+        if kind == "postgresql":
+            entry["backend_cpu_s"] = round(backend, 3)
+            entry["issued_per_cpu_s_with_backend"] = round(count / (cpu + backend), 1)
+            entry["cpu_ratio_with_backend"] = round(count / (cpu + backend) / raw_cpu, 4)
+        result[algorithm] = entry
     return result
+
+
+def rate_both(action: Callable[[], object], seconds: float) -> tuple[float, float]:
+    """Operations per CPU second and per wall-clock second of ``action`` over about ``seconds`` of CPU."""
+    count = 0
+    cpu, wall = time.process_time(), time.perf_counter()
+    while True:
+        for _ in range(20):
+            action()
+        count += 20
+        used = time.process_time() - cpu
+        if used >= seconds:
+            return count / used, count / (time.perf_counter() - wall)
 
 
 def main() -> None:
@@ -318,7 +427,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=1.0, help="Length of one timed burst.")
     parser.add_argument("--rounds", type=int, default=5, help="Interleaved rounds; the median is reported.")
     parser.add_argument(
-        "--storage", type=int, default=500, help="Certificates issued through the database action (0: skip)."
+        "--storage", type=int, default=2000, help="Certificates issued through the database (0: skip)."
+    )
+    parser.add_argument("--batch", type=int, default=500, help="Certificates per committed batch.")
+    parser.add_argument("--singles", type=int, default=100, help="Single issues timed for latency.")
+    parser.add_argument("--engines", default="sqlite,postgresql", help="Databases for --storage.")
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("ZEROTRIP_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        help="A PostgreSQL server where a scratch database may be created.",
     )
     args = parser.parse_args()
 
@@ -351,17 +468,40 @@ def main() -> None:
             "verify_over_raw_verify": round(verify_ratio, 3),
             "floor_over_raw_verify": round(floor_ratio, 3),
         }
-    if args.storage and importlib.util.find_spec("zerotrip.certificates.actions") is not None:
-        stored = measure_storage(args.storage, seconds=args.seconds)
-        print(f"\nissue_certificate on SQLite, {args.storage} certificates, one transaction each:")
-        for algorithm in ("ES256", "EdDSA"):
-            r = stored[algorithm]
-            print(
-                f"{algorithm:<8} {r['issue_with_storage_per_cpu_s']:>9,.0f}/CPU s"
-                f" ({r['issue_with_storage_per_wall_s']:,.0f}/wall s)  raw sign {r['raw_sign']:,.0f}/s"
-                f"  ratio {r['storage_over_raw_sign']:.3f}"
+    if args.storage:
+        summary["storage"] = {}
+        for kind in args.engines.split(","):
+            stored = measure_storage(
+                kind,
+                count=args.storage,
+                batch=args.batch,
+                singles=args.singles,
+                seconds=args.seconds,
+                pg_url=args.pg_url,
             )
-        summary["storage"] = stored
+            print(
+                f"\nissue_certificates on {kind}: {args.storage} certificates to as many people,"
+                f" committed batches of {args.batch}; then {args.singles} single issues"
+            )
+            print(
+                f"{'algorithm':<8} {'issued/CPU s':>12} {'raw sign/CPU s':>14} {'ratio':>6}  "
+                f"{'issued/wall s':>13} {'raw sign/wall s':>15} {'ratio':>6}  {'single p50 ms':>13}"
+                f" {'single CPU ms':>13}"
+            )
+            for algorithm in ("ES256", "EdDSA"):
+                r = stored[algorithm]
+                print(
+                    f"{algorithm:<8} {r['issued_per_cpu_s']:>12,.0f} {r['raw_sign_per_cpu_s']:>14,.0f}"
+                    f" {r['cpu_ratio']:>6.3f}  {r['issued_per_wall_s']:>13,.0f}"
+                    f" {r['raw_sign_per_wall_s']:>15,.0f} {r['wall_ratio']:>6.3f}"
+                    f"  {r['single_p50_ms']:>13.2f} {r['single_cpu_ms']:>13.2f}"
+                )
+                if kind == "postgresql":
+                    print(
+                        f"{'':<8} with the backend's CPU: {r['issued_per_cpu_s_with_backend']:,.0f}/CPU s,"
+                        f" ratio {r['cpu_ratio_with_backend']:.3f}"
+                    )
+            summary["storage"][kind] = stored
     print(json.dumps(summary))
 
 
