@@ -3,6 +3,9 @@ certificate, a log that still verifies, and the department systems' endpoint."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -18,10 +21,12 @@ from zerotrip.certificates.errors import CertificateTypeNotFound, IssuingNotAllo
 from zerotrip.certificates.models import Certificate, StatusList
 from zerotrip.certificates.queries import trust_list_jwks
 from zerotrip.certificates.trust import TrustList
+from zerotrip.certificates.types import DEMO_TYPES, define_certificate_type
 from zerotrip.certificates.verify import verify_token
 from zerotrip.common import clock
 from zerotrip.common.checks import make_resident_id
 from zerotrip.config import Settings
+from zerotrip.db import make_engine, make_sessionmaker, transaction
 from zerotrip.identity import actions as identity_actions
 from zerotrip.identity.actor import system
 from zerotrip.identity.errors import ScopeNotGranted
@@ -349,3 +354,110 @@ def test_department_systems_post_batches(client: TestClient, db: Session, world:
     )
     refused = client.post("/api/certificates/batches", json=body, headers=bearer(db, weak, weak_secret))
     assert refused.status_code == 403
+
+
+@pytest.mark.postgres_only
+def test_concurrent_batches_that_drew_the_same_entries_both_finish(
+    new_database: Callable[..., str], keys: KeyStore, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With real transactions, two batches that drew two of the same status entries in opposite orders
+    write at the same time: rows go in in entry order, so one waits for the other instead of both waiting
+    for each other (a deadlock, were they written in the order drawn); the second then draws those two
+    again. Every certificate is issued once."""
+    engine = make_engine(new_database(migrate=True))
+    factory = make_sessionmaker(engine)
+    local = settings.model_copy(update={"database_url": engine.url.render_as_string(hide_password=False)})
+    try:
+        with factory() as db, transaction(db):
+            province = identity_actions.create_organisation(
+                db, actor=ROOT, kind="province", code="330000", name="浙江省", division_code="330000"
+            )
+            identity_actions.create_organisation(
+                db,
+                actor=ROOT,
+                kind="department",
+                code="330000-hrss",
+                name="浙江省人力资源和社会保障厅",
+                division_code="330000",
+                parent_id=province.id,
+            )
+            spec = next(t for t in DEMO_TYPES if t.code == CARD)
+            define_certificate_type(db, actor=ROOT, spec=spec)
+            holders = register(db, 13)
+            # The department's key and the status list both batches draw from.
+            actions.issue_certificate(
+                db,
+                actor=system("import"),
+                certificate_type=CARD,
+                holder_key=holders.pop(),
+                claims=card(99),
+                keys=keys,
+                settings=local,
+                source_ref="first",
+            )
+        real_draw, real_insert = actions._draw_status_entries, actions._insert_certificates
+        first_draws: dict[str, list[tuple[int, int]]] = {}
+        shared = [(0, 0), (0, 0)]
+
+        def draw(db: Session, *, count: int, settings: Settings, now: Any) -> list[tuple[int, int]]:
+            entries = real_draw(db, count=count, settings=settings, now=now)
+            name = threading.current_thread().name
+            if name not in first_draws:
+                list_id = entries[0][0]
+                shared[:] = [(list_id, 7), (list_id, 9)]
+                # The two shared entries, in opposite orders in the two batches.
+                entries[:2] = shared if name == "one" else shared[::-1]
+                first_draws[name] = entries
+            return entries
+
+        def insert(db: Session, rows: list[dict[str, Any]]) -> set[str]:
+            if len(rows) != 6:  # a redraw
+                return real_insert(db, rows)
+            # The first attempts overlap: "one" writes its first row, "two" starts while "one" holds it.
+            name = threading.current_thread().name
+            if name == "two":
+                time.sleep(0.3)
+            missed = real_insert(db, rows[:1])
+            if name == "one":
+                time.sleep(0.6)
+            return missed | real_insert(db, rows[1:])
+
+        monkeypatch.setattr(actions, "_draw_status_entries", draw)
+        monkeypatch.setattr(actions, "_insert_certificates", insert)
+        outcomes: dict[str, actions.BatchOutcome] = {}
+        errors: list[BaseException] = []
+
+        def run(name: str, people: list[str]) -> None:
+            try:
+                with factory() as db, transaction(db):
+                    outcomes[name] = actions.issue_certificates(
+                        db,
+                        actor=system("import"),
+                        certificate_type=CARD,
+                        items=[(h, card(i)) for i, h in enumerate(people)],
+                        keys=keys,
+                        settings=local,
+                        source_ref=name,
+                    )
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        threads = [
+            threading.Thread(target=run, args=("one", holders[:6]), name="one"),
+            threading.Thread(target=run, args=("two", holders[6:]), name="two"),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert errors == []
+        assert [len(outcomes[name].issued) for name in ("one", "two")] == [6, 6]
+        with factory() as db:
+            entries = db.execute(select(Certificate.status_list_id, Certificate.status_index)).all()
+            assert len(entries) == 13 and len(set(entries)) == 13
+            assert db.scalar(select(func.count()).select_from(StatusList)) == 1
+            assert sum(1 for entry in entries if tuple(entry) in shared) == 2  # each shared entry used once
+            assert db.scalar(select(StatusList.used)) == 13
+            assert db.scalar(select(func.count()).where(AuditEvent.action == actions.ISSUED)) == 13
+    finally:
+        engine.dispose()

@@ -539,7 +539,9 @@ def _write(
         batch = [
             _sign(issuing, items[i], holder_jwks[i], entry) for i, entry in zip(todo, entries, strict=True)
         ]
-        missed = _insert_certificates(db, batch)
+        # In status-entry order: two batches in flight that drew some of the same entries then wait for
+        # each other in one direction only, never in a cycle (no deadlock).
+        missed = _insert_certificates(db, sorted(batch, key=_entry_order))
         for i, row in zip(todo, batch, strict=True):
             if row["number"] not in missed:
                 rows[i] = row
@@ -593,6 +595,10 @@ _COUNT_USED = (
     .where(_STATUS_LISTS.c.id == bindparam("list_id"))
     .values(used=_STATUS_LISTS.c.used + bindparam("count"))
 )
+
+
+def _entry_order(row: dict[str, Any]) -> tuple[int, int]:
+    return row["status_list_id"], row["status_index"]
 
 
 def _insert_certificates(db: Session, rows: list[dict[str, Any]]) -> set[str]:
