@@ -150,6 +150,9 @@ def submit(
             pledge=body.pledge,
             human_review=body.human_review,
         )
+    # Read back after the commit: issuing the decision letter locks the shared status list's counter
+    # until the transaction ends, so the answer is not built while holding it.
+    with transaction(db):
         return application_queries.application_read(db, application)
 
 

@@ -316,6 +316,7 @@ def consent_and_fetch(
             db,
             consumer=consumer,
             evidence=ev,
+            source=source,
             subject_key=application.applicant_key,
             purpose=purpose,
             on_behalf_of=application.number,
@@ -528,6 +529,8 @@ def _decide_instantly(
     application.decision_text = f"经按规则自动审核（秒批），准予办理“{item.name}”。"
     application.decided_at = now
     application.decided_by = SERVICES.principal
+    _move(db, application, "approved", actor=SERVICES, reason="instant approval: every rule passed")
+    # The letter last: issuing counts it in the shared status list, whose row stays locked until commit.
     if application.applicant_kind == "person":
         # The decision letter is a person's certificate; an enterprise's decision stands without one.
         department = identity_queries.get_organisation(db, item.department_org_id)
@@ -549,7 +552,6 @@ def _decide_instantly(
             source_ref=application.number,
         )
         application.result_certificate_number = certificate.number
-    _move(db, application, "approved", actor=SERVICES, reason="instant approval: every rule passed")
 
 
 def _describe(outcome: rules.Outcome) -> str:
@@ -702,14 +704,9 @@ def _commitment_text(db: Session, item: Item, position: int) -> str | None:
 
 
 def _prefill(db: Session, application: Application, ev: Evidence, *, titles: dict[str, str]) -> None:
-    """Form fields from what one material's read established, locked, with their source and date."""
-    for old in db.scalars(
-        select(FormField).where(
-            FormField.application_id == application.id, FormField.material_position == ev.position
-        )
-    ):
-        db.delete(old)
-    db.flush()  # the replacements may reuse the names just deleted
+    """Form fields from what one material's read established, locked, with their source and date. A
+    material is read once (declining drops its fields, and a declined material is not read again), so
+    there are no earlier fields of it to replace."""
     fetched = evidence_source.fetched(ev)
     if fetched is None:
         return

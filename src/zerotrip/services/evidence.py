@@ -200,16 +200,14 @@ def read(
     *,
     consumer: Actor,
     evidence: Evidence,
+    source: Source,
     subject_key: str,
     purpose: str,
     on_behalf_of: str,
 ) -> Read:
-    """Read one datahub material about the applicant through the gateway (which audits it under the
-    subject). A refusal (no grant for this purpose, a resource gone, a subject of another kind) is not an
-    error: the material is then uploaded instead."""
-    source = describe_source(db, evidence.source_ref or "")
-    if source is None:
-        return Read(None, None, None, unavailable="the data resource is no longer catalogued")
+    """Read one datahub material (``source``, as ``describe_source`` found it) about the applicant through
+    the gateway, which audits it under the subject. A refusal (no grant for this purpose, a resource gone,
+    a subject of another kind) is not an error: the material is then uploaded instead."""
     try:
         if evidence.is_exists_fact:
             answer = gateway.exists(
