@@ -1,10 +1,11 @@
 """SD-JWT VC (RFC 9901 SD-JWT, draft-ietf-oauth-sd-jwt-vc): issue, present, parse, check the cryptography.
 
 Compact form: ``<issuer-signed JWT>~<disclosure>~…~[<KB-JWT>]``. Each certificate field is one object-property
-disclosure ``base64url(JSON [salt, name, value])`` with a 128-bit salt; the issuer-signed payload carries the
-SHA-256 digest of every disclosure (the digest is over the ASCII of the base64url text, not the JSON) plus
-decoys, sorted, in ``_sd``. A presentation keeps the disclosures the holder chose and appends a KB-JWT whose
-``sd_hash`` is the digest of everything before it (up to and including the last ``~``).
+disclosure ``base64url(JSON [salt, name, value])`` whose salt is 22 random base64url characters (132 bits);
+the issuer-signed payload carries the SHA-256 digest of every disclosure (the digest is over the ASCII of the
+base64url text, not the JSON) plus decoys, sorted, in ``_sd``. A presentation keeps the disclosures the
+holder chose and appends a KB-JWT whose ``sd_hash`` is the digest of everything before it (up to and
+including the last ``~``).
 
 JWS signing and verification call ``cryptography`` directly (ES256 converts between JOSE's raw r||s and
 DER); the thin SD-JWT layer is here. Decoding is strict: base64url without padding and in canonical form
