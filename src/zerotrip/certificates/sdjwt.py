@@ -499,11 +499,9 @@ def parse(token: str) -> SdJwt:
     """
     if not isinstance(token, str) or "~" not in token:
         raise MalformedSdJwt("not an SD-JWT (no '~' separator)")
-    # As ``split`` does, without building its result.
-    last = token.rfind("~")
-    presented = token[: last + 1]
-    parts = presented.split("~")
-    header, payload, signing_input, signature = read_compact(parts[0], "issuer-signed JWT")
+    # As ``split`` does, without building its result (and scanning only the disclosures for "~").
+    first, last = token.find("~"), token.rfind("~")
+    header, payload, signing_input, signature = read_compact(token[:first], "issuer-signed JWT")
     if header.get("typ") != TYP:
         raise MalformedSdJwt(f"the header's typ is not {TYP}")
     if header.get("alg") not in ALGORITHMS:
@@ -519,9 +517,9 @@ def parse(token: str) -> SdJwt:
         payload=payload,
         signing_input=signing_input,
         signature=signature,
-        disclosures=tuple(parts[1:-1]),
+        disclosures=tuple(token[first + 1 : last].split("~")) if last > first else (),
         key_binding=token[last + 1 :] or None,
-        presented=presented,
+        presented=token[: last + 1],
     )
 
 
@@ -577,13 +575,13 @@ def disclosed_claims(sd: SdJwt) -> dict[str, Any]:
     if not sd.disclosures:
         return {}
     # Every digest is checked before any disclosure is decoded, so a changed or added disclosure is
-    # reported as such rather than as the issuer's malformed one. The disclosures are taken as bytes from
-    # the presented text in one piece (a non-ASCII one cannot be a signed disclosure).
+    # reported as such rather than as the issuer's malformed one. The disclosures are made bytes in one
+    # piece (a non-ASCII one cannot be a signed disclosure).
     try:
-        blob = sd.presented.encode("ascii")
+        blob = "~".join(sd.disclosures).encode("ascii")
     except UnicodeEncodeError:
         raise TamperedDisclosure("a disclosure is not in the signed digests") from None
-    texts = blob.split(b"~")[1:-1]
+    texts = blob.split(b"~")
     # Each SHA-256 digest followed by a zero byte is 33 bytes, 44 base64 characters of which the first 43
     # are the digest's own unpadded encoding: all of them are encoded in one call.
     encoded = (
@@ -602,7 +600,7 @@ def disclosed_claims(sd: SdJwt) -> dict[str, Any]:
         values = _json_loads_many(
             [
                 _a2b(text + _LENIENT_PADDING[len(text) & 3])
-                for text in blob.translate(_FROM_URLSAFE).split(b"~")[1:-1]
+                for text in blob.translate(_FROM_URLSAFE).split(b"~")
             ]
         )
     except ValueError:
