@@ -338,7 +338,10 @@ def test_department_systems_post_batches(client: TestClient, db: Session, world:
 
     # Too many items, or none: refused before anything is looked at.
     many = {"certificate_type": CARD, "items": [{"holder_key": holders[0], "claims": card(0)}] * 1001}
-    assert client.post("/api/certificates/batches", json=many, headers=headers).status_code == 422
+    too_many = client.post("/api/certificates/batches", json=many, headers=headers)
+    assert too_many.status_code == 422
+    assert too_many.headers["content-type"].startswith("application/problem+json")
+    assert any(e["pointer"].startswith("#/items") for e in too_many.json()["errors"])
     empty = {"certificate_type": CARD, "items": []}
     assert client.post("/api/certificates/batches", json=empty, headers=headers).status_code == 422
 
