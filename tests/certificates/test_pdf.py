@@ -243,9 +243,9 @@ def test_the_font_is_the_configured_one_or_a_debian_one(
 
 
 def test_a_cff_font_is_refused_with_the_reason(view: CertificatePdfView) -> None:
+    # scripts/ensure-chromium installs fonts-noto-cjk for the browser tests, so it is always here in CI.
     noto = Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc")
-    if not noto.is_file():
-        pytest.skip("Noto CJK (CFF outlines) is not installed")
+    assert noto.is_file(), "fonts-noto-cjk is missing: run scripts/ensure-chromium"
     with pytest.raises(pdf.CertificateFontError, match="CFF outlines"):
         render_certificate_pdf(view, font_path=noto)
 
