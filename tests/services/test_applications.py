@@ -16,7 +16,7 @@ from zerotrip.datahub.uselog import list_data_uses
 from zerotrip.identity.actor import system
 from zerotrip.keys import KeyStore
 from zerotrip.problems import ValidationFailed
-from zerotrip.services import application_queries, applications
+from zerotrip.services import application_queries, applying, instant, uploads
 from zerotrip.services.errors import (
     ApplicationClosed,
     ApplicationNotFound,
@@ -47,11 +47,11 @@ def gateway_events(db: Session, citizen: Citizen) -> list[tuple[str, str]]:
 
 def apply(db: Session, world: ApplyWorld, citizen: Citizen, keys: KeyStore, **submit: bool) -> Application:
     """Start, consent to everything, pledge and submit."""
-    application = applications.start_application(db, actor=citizen.actor, item_code=WITHDRAWAL)
-    applications.consent_and_fetch(
+    application = applying.start_application(db, actor=citizen.actor, item_code=WITHDRAWAL)
+    applying.consent_and_fetch(
         db, actor=citizen.actor, number=application.number, settings=world.settings.services
     )
-    return applications.submit_application(
+    return applying.submit_application(
         db,
         actor=citizen.actor,
         number=application.number,
@@ -66,7 +66,7 @@ def test_a_draft_copies_the_materials_and_fills_in_the_applicant(
     db: Session, apply_world: ApplyWorld
 ) -> None:
     renter = apply_world.renter
-    draft = applications.start_application(db, actor=renter.actor, item_code=WITHDRAWAL)
+    draft = applying.start_application(db, actor=renter.actor, item_code=WITHDRAWAL)
     read = application_queries.application_read(db, draft)
     assert draft.status == "draft" and draft.number.startswith("BJ") and len(draft.number) == 12
     assert draft.division_code == "330106" and draft.applicant_key == renter.resident_id
@@ -83,21 +83,21 @@ def test_a_draft_copies_the_materials_and_fills_in_the_applicant(
     assert all(f.is_locked and f.source == "identity" for f in read.form)
     assert [(t.from_status, t.to_status) for t in read.transitions] == [(None, "draft")]
     # Starting again resumes the draft.
-    again = applications.start_application(db, actor=renter.actor, item_code=WITHDRAWAL)
+    again = applying.start_application(db, actor=renter.actor, item_code=WITHDRAWAL)
     assert again.id == draft.id
     started = list_events_for_subject(db, subject_type="service_application", subject_id=draft.number)
-    assert [e.action for e in started] == [applications.STARTED]
+    assert [e.action for e in started] == [applying.STARTED]
 
 
 def test_only_citizens_apply_online_for_themselves_or_their_enterprises(
     db: Session, apply_world: ApplyWorld
 ) -> None:
     with pytest.raises(ApplyingNotAllowed):
-        applications.start_application(db, actor=apply_world.fund_reviewer, item_code=WITHDRAWAL)
+        applying.start_application(db, actor=apply_world.fund_reviewer, item_code=WITHDRAWAL)
     with pytest.raises(ApplyingNotAllowed):
-        applications.start_application(db, actor=system("x"), item_code=WITHDRAWAL)
+        applying.start_application(db, actor=system("x"), item_code=WITHDRAWAL)
     with pytest.raises(ApplyingNotAllowed):
-        applications.start_application(
+        applying.start_application(
             db, actor=apply_world.renter.actor, item_code=WITHDRAWAL, enterprise_uscc="91330106MA2H0L6X7K"
         )
 
@@ -106,8 +106,8 @@ def test_the_preview_says_what_is_read_from_whom_and_reads_nothing(
     db: Session, apply_world: ApplyWorld
 ) -> None:
     renter = apply_world.renter
-    draft = applications.start_application(db, actor=renter.actor, item_code=WITHDRAWAL)
-    preview = applications.preview_evidence(
+    draft = applying.start_application(db, actor=renter.actor, item_code=WITHDRAWAL)
+    preview = applying.preview_evidence(
         db, actor=renter.actor, number=draft.number, settings=apply_world.settings.services
     )
     assert preview.consumer == CONSUMER_NAME == "一站式服务平台"
@@ -126,7 +126,7 @@ def test_the_preview_says_what_is_read_from_whom_and_reads_nothing(
     assert gateway_events(db, renter) == []
     # Another citizen cannot preview it.
     with pytest.raises(ApplicationNotFound):
-        applications.preview_evidence(
+        applying.preview_evidence(
             db, actor=apply_world.owner.actor, number=draft.number, settings=apply_world.settings.services
         )
 
@@ -135,8 +135,8 @@ def test_consent_reads_through_the_gateway_prefills_and_locks_the_form_and_shows
     db: Session, apply_world: ApplyWorld
 ) -> None:
     renter = apply_world.renter
-    draft = applications.start_application(db, actor=renter.actor, item_code=WITHDRAWAL)
-    applications.consent_and_fetch(
+    draft = applying.start_application(db, actor=renter.actor, item_code=WITHDRAWAL)
+    applying.consent_and_fetch(
         db, actor=renter.actor, number=draft.number, settings=apply_world.settings.services
     )
     read = application_queries.application_read(db, draft)
@@ -171,7 +171,7 @@ def test_consent_reads_through_the_gateway_prefills_and_locks_the_form_and_shows
         for u in uses
     )
     # Nothing is read twice: a second consent finds nothing waiting.
-    applications.consent_and_fetch(
+    applying.consent_and_fetch(
         db, actor=renter.actor, number=draft.number, settings=apply_world.settings.services
     )
     assert len(gateway_events(db, renter)) == 3
@@ -209,14 +209,14 @@ def test_rules_that_pass_approve_at_once_and_issue_the_decision_letter(
     assert [i.number for i in in_wallet.items] == [application.result_certificate_number]
     events = list_events_for_subject(db, subject_type="service_application", subject_id=application.number)
     assert [e.action for e in reversed(events)] == [
-        applications.STARTED,
-        applications.CONSENTED,
+        applying.STARTED,
+        applying.CONSENTED,
         "services.application.submitted",
         "services.application.approved",
     ]
     # A decided application is closed.
     with pytest.raises(ApplicationClosed):
-        applications.withdraw_application(db, actor=renter.actor, number=application.number)
+        applying.withdraw_application(db, actor=renter.actor, number=application.number)
 
 
 @pytest.mark.parametrize(
@@ -254,9 +254,9 @@ def test_declining_consent_reads_nothing_and_leads_to_an_upload_and_a_person(
 ) -> None:
     renter = apply_world.renter
     services = apply_world.settings.services
-    draft = applications.start_application(db, actor=renter.actor, item_code=WITHDRAWAL)
-    applications.decline_consent(db, actor=renter.actor, number=draft.number, position=0)
-    applications.consent_and_fetch(db, actor=renter.actor, number=draft.number, settings=services)
+    draft = applying.start_application(db, actor=renter.actor, item_code=WITHDRAWAL)
+    applying.decline_consent(db, actor=renter.actor, number=draft.number, position=0)
+    applying.consent_and_fetch(db, actor=renter.actor, number=draft.number, settings=services)
     # The real-estate register was never asked.
     assert sorted(gateway_events(db, renter)) == sorted([(READ, ACCOUNTS), (READ, CONTRIBUTIONS)])
     read = application_queries.application_read(db, draft)
@@ -269,11 +269,11 @@ def test_declining_consent_reads_nothing_and_leads_to_an_upload_and_a_person(
     )
     assert not any(f.name.startswith("0.") for f in read.form)
     with pytest.raises(EvidenceIncomplete) as missing:
-        applications.submit_application(
+        applying.submit_application(
             db, actor=renter.actor, number=draft.number, keys=keys, settings=apply_world.settings, pledge=True
         )
     assert [e["pointer"] for e in missing.value.errors] == ["#/materials/0"]
-    applications.attach_upload(
+    uploads.attach_upload(
         db,
         actor=renter.actor,
         number=draft.number,
@@ -291,7 +291,7 @@ def test_declining_consent_reads_nothing_and_leads_to_an_upload_and_a_person(
     )
     path = apply_world.settings.data_dir / stored.upload_path
     assert path.read_bytes() == PDF and path.is_relative_to(apply_world.settings.data_dir / "uploads")
-    submitted = applications.submit_application(
+    submitted = applying.submit_application(
         db, actor=renter.actor, number=draft.number, keys=keys, settings=apply_world.settings, pledge=True
     )
     assert submitted.status == "in_review" and submitted.result_certificate_number is None
@@ -301,27 +301,27 @@ def test_declining_consent_reads_nothing_and_leads_to_an_upload_and_a_person(
 
 def test_withdrawing_consent_after_a_read_drops_what_was_read(db: Session, apply_world: ApplyWorld) -> None:
     renter = apply_world.renter
-    draft = applications.start_application(db, actor=renter.actor, item_code=WITHDRAWAL)
-    applications.consent_and_fetch(
+    draft = applying.start_application(db, actor=renter.actor, item_code=WITHDRAWAL)
+    applying.consent_and_fetch(
         db, actor=renter.actor, number=draft.number, settings=apply_world.settings.services, positions=[1]
     )
     assert any(f.name.startswith("1.") for f in application_queries.application_read(db, draft).form)
-    applications.decline_consent(db, actor=renter.actor, number=draft.number, position=1)
+    applying.decline_consent(db, actor=renter.actor, number=draft.number, position=1)
     read = application_queries.application_read(db, draft)
     assert read.evidence[1].values is None and read.evidence[1].consent == "declined"
     assert not any(f.name.startswith("1.") for f in read.form)
     assert [e.state for e in read.evidence[:3]] == ["pending", "pending", "pending"]
     with pytest.raises(ValidationFailed):  # a commitment is not read with consent
-        applications.decline_consent(db, actor=renter.actor, number=draft.number, position=3)
+        applying.decline_consent(db, actor=renter.actor, number=draft.number, position=3)
 
 
 def test_uploads_are_checked_by_content_size_and_material(db: Session, apply_world: ApplyWorld) -> None:
     renter = apply_world.renter
     settings = apply_world.settings
-    draft = applications.start_application(db, actor=renter.actor, item_code=WITHDRAWAL)
+    draft = applying.start_application(db, actor=renter.actor, item_code=WITHDRAWAL)
 
     def upload(position: int, content: bytes, name: str = "a.pdf") -> None:
-        applications.attach_upload(
+        uploads.attach_upload(
             db,
             actor=renter.actor,
             number=draft.number,
@@ -333,7 +333,7 @@ def test_uploads_are_checked_by_content_size_and_material(db: Session, apply_wor
 
     with pytest.raises(InvalidUpload):  # the platform fetches it: no upload
         upload(1, PDF)
-    applications.decline_consent(db, actor=renter.actor, number=draft.number, position=1)
+    applying.decline_consent(db, actor=renter.actor, number=draft.number, position=1)
     with pytest.raises(InvalidUpload):
         upload(1, b"")
     with pytest.raises(InvalidUpload):  # an executable called .pdf
@@ -351,9 +351,9 @@ def test_the_pledge_and_every_required_material_are_needed_to_submit(
     db: Session, apply_world: ApplyWorld, keys: KeyStore
 ) -> None:
     renter = apply_world.renter
-    draft = applications.start_application(db, actor=renter.actor, item_code=WITHDRAWAL)
+    draft = applying.start_application(db, actor=renter.actor, item_code=WITHDRAWAL)
     with pytest.raises(EvidenceIncomplete) as missing:
-        applications.submit_application(
+        applying.submit_application(
             db, actor=renter.actor, number=draft.number, keys=keys, settings=apply_world.settings
         )
     assert [e["pointer"] for e in missing.value.errors] == [
@@ -370,12 +370,12 @@ def test_a_material_without_a_grant_is_uploaded_instead(
     db: Session, apply_world: ApplyWorld, keys: KeyStore
 ) -> None:
     renter = apply_world.renter
-    draft = applications.start_application(db, actor=renter.actor, item_code=apply_world.retirement.code)
-    preview = applications.preview_evidence(
+    draft = applying.start_application(db, actor=renter.actor, item_code=apply_world.retirement.code)
+    preview = applying.preview_evidence(
         db, actor=renter.actor, number=draft.number, settings=apply_world.settings.services
     )
     assert [m.is_available for m in preview.materials] == [False, True]
-    applications.consent_and_fetch(
+    applying.consent_and_fetch(
         db, actor=renter.actor, number=draft.number, settings=apply_world.settings.services
     )
     read = application_queries.application_read(db, draft)
@@ -383,7 +383,7 @@ def test_a_material_without_a_grant_is_uploaded_instead(
     assert read.evidence[0].note == "the platform holds no grant to read this data"
     assert gateway_events(db, renter) == []  # a refused call reads and logs nothing
     for position in (0, 1):
-        applications.attach_upload(
+        uploads.attach_upload(
             db,
             actor=renter.actor,
             number=draft.number,
@@ -392,7 +392,7 @@ def test_a_material_without_a_grant_is_uploaded_instead(
             content=PDF,
             settings=apply_world.settings,
         )
-    submitted = applications.submit_application(
+    submitted = applying.submit_application(
         db, actor=renter.actor, number=draft.number, keys=keys, settings=apply_world.settings
     )
     # Not instantly approvable: it waits for the department.
@@ -402,7 +402,7 @@ def test_a_material_without_a_grant_is_uploaded_instead(
 def test_applications_are_seen_by_their_applicant_and_the_departments_reviewers_only(
     db: Session, apply_world: ApplyWorld
 ) -> None:
-    draft = applications.start_application(db, actor=apply_world.renter.actor, item_code=WITHDRAWAL)
+    draft = applying.start_application(db, actor=apply_world.renter.actor, item_code=WITHDRAWAL)
     for allowed in (apply_world.renter.actor, apply_world.fund_reviewer):
         assert (
             application_queries.get_application(db, actor=allowed, number=draft.number.lower()).id == draft.id
@@ -414,30 +414,30 @@ def test_applications_are_seen_by_their_applicant_and_the_departments_reviewers_
     assert (total, [a.number for a in mine]) == (1, [draft.number])
     assert application_queries.list_own_applications(db, actor=apply_world.owner.actor) == ([], 0)
     with pytest.raises(ApplicationNotFound):  # a reviewer reads but does not act for the applicant
-        applications.consent_and_fetch(
+        applying.consent_and_fetch(
             db, actor=apply_world.fund_reviewer, number=draft.number, settings=apply_world.settings.services
         )
 
 
 def test_withdrawing_a_draft(db: Session, apply_world: ApplyWorld) -> None:
     renter = apply_world.renter
-    draft = applications.start_application(db, actor=renter.actor, item_code=WITHDRAWAL)
-    applications.withdraw_application(db, actor=renter.actor, number=draft.number, reason="不需要了")
+    draft = applying.start_application(db, actor=renter.actor, item_code=WITHDRAWAL)
+    applying.withdraw_application(db, actor=renter.actor, number=draft.number, reason="不需要了")
     assert draft.status == "withdrawn"
     log = db.scalars(select(Transition).where(Transition.application_id == draft.id).order_by(Transition.id))
     assert [(t.to_status, t.reason) for t in log] == [("draft", None), ("withdrawn", "不需要了")]
     with pytest.raises(ApplicationClosed):
-        applications.consent_and_fetch(
+        applying.consent_and_fetch(
             db, actor=renter.actor, number=draft.number, settings=apply_world.settings.services
         )
     # A new draft can be started after withdrawing.
-    assert applications.start_application(db, actor=renter.actor, item_code=WITHDRAWAL).id != draft.id
+    assert applying.start_application(db, actor=renter.actor, item_code=WITHDRAWAL).id != draft.id
 
 
 def test_rules_are_versioned_and_must_name_facts_the_item_gives(db: Session, apply_world: ApplyWorld) -> None:
     reviewer = apply_world.fund_reviewer
     spec = RuleSetSpec(rules=[FieldRule(field="accounts.balance", op=">", value=1000)])
-    second = applications.define_rules(db, actor=reviewer, item_code=WITHDRAWAL, spec=spec)
+    second = instant.define_rules(db, actor=reviewer, item_code=WITHDRAWAL, spec=spec)
     assert second.version == 2
     read = application_queries.rule_set_read(db, WITHDRAWAL)
     assert read is not None and read.version == 2 and read.defined_by == reviewer.principal
@@ -447,11 +447,11 @@ def test_rules_are_versioned_and_must_name_facts_the_item_gives(db: Session, app
         [FactRule(fact="accounts.status", expect=True)],
     ):
         with pytest.raises(InvalidRules):
-            applications.define_rules(db, actor=reviewer, item_code=WITHDRAWAL, spec=RuleSetSpec(rules=bad))
+            instant.define_rules(db, actor=reviewer, item_code=WITHDRAWAL, spec=RuleSetSpec(rules=bad))
     with pytest.raises(InvalidRules):  # not instantly approvable
-        applications.define_rules(db, actor=reviewer, item_code=apply_world.retirement.code, spec=spec)
+        instant.define_rules(db, actor=reviewer, item_code=apply_world.retirement.code, spec=spec)
     with pytest.raises(NotItemManager):
-        applications.define_rules(db, actor=apply_world.land_reviewer, item_code=WITHDRAWAL, spec=spec)
+        instant.define_rules(db, actor=apply_world.land_reviewer, item_code=WITHDRAWAL, spec=spec)
 
 
 def test_an_application_is_decided_under_the_rules_current_when_it_is_submitted(
@@ -460,7 +460,7 @@ def test_an_application_is_decided_under_the_rules_current_when_it_is_submitted(
     spec = RuleSetSpec(
         rules=[FieldRule(field="accounts.balance", op=">=", value=20000, label="余额不少于2万元")]
     )
-    applications.define_rules(db, actor=apply_world.fund_reviewer, item_code=WITHDRAWAL, spec=spec)
+    instant.define_rules(db, actor=apply_world.fund_reviewer, item_code=WITHDRAWAL, spec=spec)
     application = apply(db, apply_world, apply_world.renter, keys)
     assert application.status == "in_review"
     assert application.rule_results == [

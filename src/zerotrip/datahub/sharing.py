@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from zerotrip.audit.actions import record_event
 from zerotrip.common import clock
+from zerotrip.common.workdays import WorkCalendar
 from zerotrip.config import DatahubSettings
 from zerotrip.datahub import grades
 from zerotrip.datahub.errors import (
@@ -34,7 +35,6 @@ from zerotrip.datahub.numbers import unused_number
 from zerotrip.datahub.permissions import can_steward
 from zerotrip.datahub.queries import get_resource, list_fields
 from zerotrip.datahub.sharing_queries import find_share_request, owner_path
-from zerotrip.datahub.workdays import WorkCalendar
 from zerotrip.identity.actor import Actor
 from zerotrip.problems import NotAllowed, ValidationFailed
 

@@ -21,7 +21,7 @@ from zerotrip.config import Settings
 from zerotrip.datahub import sharing
 from zerotrip.demo.orgs import OrgTree
 from zerotrip.identity.actor import Actor
-from zerotrip.services import applications, catalogue, evidence
+from zerotrip.services import catalogue, evidence, instant
 from zerotrip.services.catalogue_csv import parse_steps
 from zerotrip.services.models import Item
 from zerotrip.services.queries import list_materials
@@ -1325,7 +1325,7 @@ def build_service_catalogue(db: Session, *, actor: Actor, org_tree: OrgTree) -> 
         defined.append(catalogue.define_item(db, actor=actor, spec=demo.spec(department.id, contact)))
         if demo.rules is not None:
             db.flush()  # the rules are checked against the item's stored materials
-            applications.define_rules(db, actor=actor, item_code=demo.code, spec=demo.rules)
+            instant.define_rules(db, actor=actor, item_code=demo.code, spec=demo.rules)
     return defined
 
 

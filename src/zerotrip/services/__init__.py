@@ -7,11 +7,12 @@ paper (an e-certificate type, a datahub query or "exists?" fact, a commitment, a
 upload, or an on-site check), and its steps. ``trips.py`` computes an item's trip count from these and
 analyses a whole catalogue; ``catalogue_csv.py`` reads and writes catalogues as CSV for the CLI.
 
-Applications (``applications.py``): a citizen's draft copies the item's materials; ``evidence.py`` reads the
-datahub materials through the gateway as the one-stop service platform (an API client with grants, never
-a special case), after the applicant saw what will be read and consented; declined materials are uploaded
-(files in the data directory). ``rules.py`` (pure) judges an instantly approvable item's versioned rules on
-the fetched evidence; when they all pass the decision letter is issued through certificates.
+Applications (``applying.py``, with what they share in ``applications.py``): a citizen's draft copies the
+item's materials; ``evidence.py`` reads the datahub materials through the gateway as the one-stop service
+platform (an API client with grants, never a special case), after the applicant saw what will be read and
+consented; declined materials are uploaded (``uploads.py``, files in the data directory). ``rules.py``
+(pure) judges an instantly approvable item's versioned rules on the fetched evidence (``instant.py``); when
+they all pass the decision letter is issued through certificates.
 
 Invariants: a trip count is never stored or typed in, only computed from what the item asks for, so it
 changes exactly when that does; every definition and revision is kept as a version with an audit event in

@@ -16,7 +16,7 @@ from zerotrip.config import Settings
 from zerotrip.db import transaction
 from zerotrip.deps import DB, AnyActor, CurrentActor, get_keys, get_settings
 from zerotrip.keys import KeyStore
-from zerotrip.services import application_queries, applications
+from zerotrip.services import application_queries, applying, instant, uploads
 from zerotrip.services.application_schemas import (
     ApplicationPage,
     ApplicationRead,
@@ -39,7 +39,7 @@ Keys = Annotated[KeyStore, Depends(get_keys)]
 def start_application(body: ApplicationStart, db: DB, actor: CurrentActor) -> ApplicationRead:
     """A draft for the item (or the open draft of it, which is resumed). Nothing is read yet."""
     with transaction(db):
-        application = applications.start_application(
+        application = applying.start_application(
             db, actor=actor, item_code=body.item_code, enterprise_uscc=body.enterprise_uscc
         )
         return application_queries.application_read(db, application)
@@ -73,7 +73,7 @@ def read_application(number: str, db: DB, actor: CurrentActor) -> ApplicationRea
 def preview_evidence(number: str, db: DB, actor: CurrentActor, settings: AppSettings) -> EvidencePreview:
     """Reads no data: the applicant consents (or declines) after seeing this."""
     with transaction(db):
-        return applications.preview_evidence(db, actor=actor, number=number, settings=settings.services)
+        return applying.preview_evidence(db, actor=actor, number=number, settings=settings.services)
 
 
 @router.post(
@@ -85,7 +85,7 @@ def consent(
     number: str, body: ConsentRequest, db: DB, actor: CurrentActor, settings: AppSettings
 ) -> ApplicationRead:
     with transaction(db):
-        application = applications.consent_and_fetch(
+        application = applying.consent_and_fetch(
             db, actor=actor, number=number, settings=settings.services, positions=body.materials
         )
         return application_queries.application_read(db, application)
@@ -98,7 +98,7 @@ def consent(
 )
 def decline(number: str, position: int, db: DB, actor: CurrentActor) -> ApplicationRead:
     with transaction(db):
-        application = applications.decline_consent(db, actor=actor, number=number, position=position)
+        application = applying.decline_consent(db, actor=actor, number=number, position=position)
         return application_queries.application_read(db, application)
 
 
@@ -120,7 +120,7 @@ def upload(
     if len(content) > limit:
         raise InvalidUpload.field("file", f"the file is larger than {limit} bytes")
     with transaction(db):
-        application = applications.attach_upload(
+        application = uploads.attach_upload(
             db,
             actor=actor,
             number=number,
@@ -141,7 +141,7 @@ def submit(
     number: str, body: SubmitRequest, db: DB, actor: CurrentActor, settings: AppSettings, keys: Keys
 ) -> ApplicationRead:
     with transaction(db):
-        application = applications.submit_application(
+        application = applying.submit_application(
             db,
             actor=actor,
             number=number,
@@ -159,7 +159,7 @@ def submit(
 @router.post("/applications/{number}/withdraw", response_model=ApplicationRead, summary="Withdraw")
 def withdraw(number: str, body: WithdrawRequest, db: DB, actor: CurrentActor) -> ApplicationRead:
     with transaction(db):
-        application = applications.withdraw_application(db, actor=actor, number=number, reason=body.reason)
+        application = applying.withdraw_application(db, actor=actor, number=number, reason=body.reason)
         return application_queries.application_read(db, application)
 
 
@@ -179,7 +179,7 @@ def read_rules(code: str, db: DB, actor: AnyActor) -> RuleSetRead | Response:
 @router.put("/items/{code}/rules", response_model=RuleSetRead, summary="Define an item's rules (new version)")
 def define_rules(code: str, spec: RuleSetSpec, db: DB, actor: CurrentActor) -> RuleSetRead:
     with transaction(db):
-        applications.define_rules(db, actor=actor, item_code=code, spec=spec)
+        instant.define_rules(db, actor=actor, item_code=code, spec=spec)
         found = application_queries.rule_set_read(db, code)
     assert found is not None  # just defined
     return found

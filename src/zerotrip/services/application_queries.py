@@ -17,8 +17,9 @@ from zerotrip.services.application_schemas import (
     RuleSetRead,
     TransitionRead,
 )
-from zerotrip.services.applications import latest_rule_set, needs_upload, normalise_number
+from zerotrip.services.applications import needs_upload, normalise_number
 from zerotrip.services.errors import ApplicationNotFound
+from zerotrip.services.instant import latest_rule_set
 from zerotrip.services.models import Application, Evidence, FormField, Item, RuleSet, Transition
 from zerotrip.services.permissions import can_read_applications_of, is_filer
 from zerotrip.services.queries import get_item

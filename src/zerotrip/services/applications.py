@@ -1,65 +1,27 @@
-"""Applying (办件): start a draft, preview what will be read, consent (or decline and upload), submit, and
-the instant decision (秒批).
+"""Applications (办件): what applying, instant approval and the staff workflow share.
 
-The flow, for the applicant (a signed-in citizen, for themself or an enterprise they represent):
-
-1. ``start_application`` copies the item's materials into the draft's evidence (so a later revision of the
-   guide does not change what this application asked for) and fills the applicant's identity into the form.
-   Starting again while a draft of the same item is open resumes that draft.
-2. ``preview_evidence`` says, for each material, which data of which department will be read and why,
-   without reading anything.
-3. ``consent_and_fetch`` reads each consented material through the datahub gateway as the one-stop service
-   platform, for the item's purpose and on behalf of this application's number, so the reads are audited
-   under the applicant and show in their data-use log; it prefills the form from what was read and locks
-   those fields, each with its source department and date. ``decline_consent`` reads nothing: the
-   material must be uploaded instead (``attach_upload``), and a person will review the application.
-4. ``submit_application`` checks that every required material has something for it, takes the pledge for
-   the item's commitments, and submits. For an instantly approvable item, the item's current rule set is
-   judged on the fetched evidence alone: every rule passes → approved at once and the decision letter
-   (办件结果通知书) is issued into the applicant's wallet; a rule fails, consent was declined, or the
-   applicant asked for a person → ``in_review`` with the reason recorded.
-
-Every status change appends a transition and an audit event in the same transaction; consent, declining
-and uploads are audited too. Actions add and flush; the caller commits.
+An application's public number, finding an application for the applicant who filed it, its evidence, and
+``move``: every status change appends a transition and an audit event in the same transaction. The use
+cases live beside it: ``applying.py`` (the applicant's draft, preview, consent, uploads, submission and
+withdrawal), ``uploads.py`` (the files sent for materials), ``instant.py`` (the instant decision and the
+rule sets it is made under). Actions add and flush; the caller commits.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from collections.abc import Sequence
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zerotrip.audit.actions import record_event
-from zerotrip.certificates import actions as certificates_actions
 from zerotrip.common import clock
-from zerotrip.config import ServicesSettings, Settings
-from zerotrip.identity import queries as identity_queries
 from zerotrip.identity.actor import Actor, system
-from zerotrip.keys import KeyStore
-from zerotrip.problems import FieldError, ValidationFailed
-from zerotrip.services import evidence as evidence_source
-from zerotrip.services import rules
-from zerotrip.services.application_schemas import EvidencePreview, FieldTitleRead, MaterialPreview
-from zerotrip.services.errors import (
-    ApplicationClosed,
-    ApplicationNotFound,
-    ApplyingNotAllowed,
-    EvidenceIncomplete,
-    InvalidRules,
-    InvalidUpload,
-    NotItemManager,
-    ServiceConsumerMissing,
-)
-from zerotrip.services.models import Application, Evidence, FormField, Item, RuleSet, Transition
-from zerotrip.services.permissions import can_define_items, is_filer
-from zerotrip.services.queries import get_item, list_materials
+from zerotrip.problems import ValidationFailed
+from zerotrip.services.errors import ApplicationClosed, ApplicationNotFound
+from zerotrip.services.models import Application, Evidence, Transition
+from zerotrip.services.permissions import is_filer
 
-DECISION_LETTER = "decision-letter"  # the certificates context's type for an application's result
-APPROVED_DECISION = "准予许可"
 SERVICES = system("services")  # the platform deciding and issuing for the services context
 NUMBER_PREFIX = "BJ"  # 办件
 # Digits and capitals without 0/O, 1/I/L, which people confuse reading or typing; 31**10 ≈ 8e14 numbers.
@@ -67,20 +29,6 @@ NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 NUMBER_LENGTH = 10
 FETCHED_KINDS = ("datahub", "certificate")  # sources read with the applicant's consent
 WITHDRAWABLE = ("draft", "submitted", "accepted", "in_review", "supplement")
-UPLOAD_TYPES = {b"%PDF-": ("application/pdf", "pdf"), b"\x89PNG\r\n\x1a\n": ("image/png", "png")}
-JPEG_MAGIC = b"\xff\xd8\xff"
-UPLOADS_DIR = "uploads"
-# Labels of the identity fields (English msgids: the pages translate them).
-APPLICANT_LABELS = {
-    "person": ("Applicant", "Resident ID number"),
-    "enterprise": ("Enterprise", "Unified social credit code"),
-}
-ASKED_FOR_PERSON = "the applicant asked for a person to decide"
-STARTED = "services.application.started"
-CONSENTED = "services.application.consented"
-CONSENT_DECLINED = "services.application.consent_declined"
-UPLOADED = "services.application.uploaded"
-RULES_DEFINED = "services.rules.defined"
 TRANSITION_EVENTS = {
     "submitted": "services.application.submitted",
     "approved": "services.application.approved",
@@ -94,7 +42,7 @@ def normalise_number(text: str) -> str:
     return "".join(text.split()).upper()
 
 
-def _new_number(db: Session) -> str:
+def new_number(db: Session) -> str:
     for _ in range(5):
         number = NUMBER_PREFIX + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(NUMBER_LENGTH))
         if db.scalar(select(Application.id).where(Application.number == number)) is None:
@@ -102,337 +50,37 @@ def _new_number(db: Session) -> str:
     raise RuntimeError("could not find a free application number; the random source looks broken")
 
 
-# -- starting -------------------------------------------------------------------------------------------
-
-
-def start_application(
-    db: Session, *, actor: Actor, item_code: str, enterprise_uscc: str | None = None
-) -> Application:
-    """Open a draft application for ``item_code``, or return the applicant's open draft of it.
-
-    A citizen applies for themself, or for an enterprise whose legal representative they are; the
-    application is routed by the applicant's division code. Raises ApplyingNotAllowed (not a citizen, not
-    the enterprise's representative, an item not applied for online), ItemNotFound.
-    """
-    if actor.kind != "citizen":
-        raise ApplyingNotAllowed("applications are made by signed-in citizens")
-    person = identity_queries.get_own_person(db, actor)
-    item = get_item(db, item_code)
-    if "online" not in item.channels:
-        raise ApplyingNotAllowed("this service is applied for at a counter, not online")
-    if enterprise_uscc:
-        enterprise = next(
-            (
-                e
-                for e in identity_queries.list_represented_enterprises(db, person.id)
-                if e.uscc == enterprise_uscc.upper()
-            ),
-            None,
-        )
-        if enterprise is None:
-            raise ApplyingNotAllowed("you may apply only for enterprises you are the legal representative of")
-        kind, key, name, division = "enterprise", enterprise.uscc, enterprise.name, enterprise.division_code
-    else:
-        kind, key, name, division = "person", person.resident_id, person.name, person.division_code
-    existing = db.scalar(
-        select(Application).where(
-            Application.item_id == item.id,
-            Application.applicant_key == key,
-            Application.filed_by_person_id == person.id,
-            Application.status == "draft",
-        )
-    )
-    if existing is not None:
-        return existing
-    now = clock.now()
-    application = Application(
-        number=_new_number(db),
-        item_id=item.id,
-        item_version=item.version,
-        applicant_kind=kind,
-        applicant_key=key,
-        applicant_name=name,
-        filed_by_person_id=person.id,
-        division_code=division,
-        department_org_id=item.department_org_id,
-        status="draft",
-        created_at=now,
-        updated_at=now,
-    )
-    db.add(application)
-    db.flush()  # the evidence and the form refer to the application's id
-    for m in list_materials(db, [item.id])[item.id]:
-        ev = Evidence(
-            application_id=application.id,
-            position=m.position,
-            material_name=m.name,
-            is_required=m.is_required,
-            is_deferrable=m.is_deferrable,
-            source_kind=m.source_kind,
-            source_ref=m.source_ref,
-            source_fields=list(m.source_fields),
-            is_exists_fact=m.is_exists_fact,
-            state="onsite" if m.source_kind == "onsite" else "pending",
-        )
-        if m.source_kind == "prior_result":
-            _attach_prior_result(db, ev, applicant_key=key)
-        db.add(ev)
-    name_label, key_label = APPLICANT_LABELS[kind]
-    for position, (field_name, label, value) in enumerate(
-        (("applicant.name", name_label, name), ("applicant.key", key_label, key))
-    ):
-        db.add(
-            FormField(
-                application_id=application.id,
-                position=position,
-                name=field_name,
-                label=label,
-                value=value,
-                source="identity",
-                source_label=None,
-                source_date=now,
-                is_locked=True,
-            )
-        )
-    _log(db, application, None, "draft", actor=actor)
-    record_event(
-        db,
-        actor=actor.principal,
-        action=STARTED,
-        subject_type="service_application",
-        subject_id=application.number,
-        data={"item": item.code, "item_version": item.version, "applicant_kind": kind},
-    )
+def own_application(db: Session, actor: Actor, number: str, *, lock: bool = False) -> Application:
+    query = select(Application).where(Application.number == normalise_number(number))
+    application = db.scalar(query.with_for_update() if lock else query)
+    if application is None or not is_filer(actor, application.filed_by_person_id):
+        raise ApplicationNotFound()
     return application
 
 
-def _attach_prior_result(db: Session, ev: Evidence, *, applicant_key: str) -> None:
-    """An earlier item's result is the applicant's latest approved application of that item."""
-    earlier = db.scalar(
-        select(Application.number)
-        .join(Item, Item.id == Application.item_id)
-        .where(
-            Item.code == ev.source_ref,
-            Application.applicant_key == applicant_key,
-            Application.status == "approved",
-        )
-        .order_by(Application.decided_at.desc())
-        .limit(1)
-    )
-    if earlier is not None:
-        ev.state = "attached"
-        ev.note = earlier
-
-
-# -- preview and consent --------------------------------------------------------------------------------
-
-
-def preview_evidence(
-    db: Session, *, actor: Actor, number: str, settings: ServicesSettings
-) -> EvidencePreview:
-    """What each material will be: which data of which department is read and why, whether the platform
-    may read it (otherwise the material is uploaded). Reads no data. Raises ApplicationNotFound."""
-    application = _own(db, actor, number)
-    item = db.get_one(Item, application.item_id)
-    purpose = evidence_source.purpose_of(item)
-    consumer = _consumer_or_none(db, settings)
-    materials = []
-    for ev in _evidence(db, application):
-        preview = MaterialPreview(
-            position=ev.position,
-            name=ev.material_name,
-            source_kind=ev.source_kind,
-            state=ev.state,
-            consent=ev.consent,
-        )
-        if ev.source_kind == "datahub":
-            source = evidence_source.describe_source(db, ev.source_ref or "")
-            available = (
-                source is not None
-                and consumer is not None
-                and _subject_fits(application, source.subject_kind)
-                and evidence_source.is_granted(db, consumer=consumer, evidence=ev, purpose=purpose)
-            )
-            preview = preview.model_copy(
-                update={
-                    "resource_code": ev.source_ref,
-                    "resource_title": source.resource_title if source else ev.source_ref,
-                    "department": source.owner_name if source else None,
-                    "exists_only": ev.is_exists_fact,
-                    "fields": [
-                        FieldTitleRead(name=f, title=source.field_titles.get(f, f) if source else f)
-                        for f in ev.source_fields
-                    ],
-                    "is_available": available,
-                }
-            )
-        elif ev.source_kind == "certificate":
-            preview = preview.model_copy(update={"resource_code": ev.source_ref, "is_available": False})
-        elif ev.source_kind == "commitment":
-            preview = preview.model_copy(update={"commitment": _commitment_text(db, item, ev.position)})
-        materials.append(preview)
-    return EvidencePreview(
-        number=application.number,
-        consumer=evidence_source.CONSUMER_NAME,
-        purpose=purpose,
-        legal_basis=evidence_source.LEGAL_BASIS,
-        materials=materials,
-    )
-
-
-def consent_and_fetch(
-    db: Session,
-    *,
-    actor: Actor,
-    number: str,
-    settings: ServicesSettings,
-    positions: Sequence[int] | None = None,
-) -> Application:
-    """Record the applicant's consent for the materials at ``positions`` (none: every one still waiting)
-    and read each through the datahub gateway as the one-stop service platform, for the item's purpose
-    and on behalf of this application, so each read is audited under the applicant. Prefills and locks the
-    form from what was read. A material the platform may not read becomes an upload. Raises
-    ApplicationNotFound, ApplicationClosed, ValidationFailed (a position that takes no consent)."""
-    application = _own_draft(db, actor, number)
-    item = db.get_one(Item, application.item_id)
-    chosen = _consentable(db, application, positions)
-    consumer = _consumer_or_none(db, settings)
-    purpose = evidence_source.purpose_of(item)
-    now = clock.now()
-    read_from: list[int] = []
-    for ev in chosen:
-        ev.consent, ev.consented_at = "given", now
-        if ev.source_kind == "certificate":
-            ev.state, ev.note = "unavailable", "e-certificates are not fetched from the wallet yet"
-            continue
-        source = evidence_source.describe_source(db, ev.source_ref or "")
-        if source is None or not _subject_fits(application, source.subject_kind):
-            ev.state, ev.note = "unavailable", "the data resource does not hold data about the applicant"
-            continue
-        if consumer is None:
-            ev.state, ev.note = "unavailable", "the platform is not set up to read departments' data"
-            continue
-        result = evidence_source.read(
-            db,
-            consumer=consumer,
-            evidence=ev,
-            source=source,
-            subject_key=application.applicant_key,
-            purpose=purpose,
-            on_behalf_of=application.number,
-        )
-        if result.unavailable:
-            ev.state, ev.note = "unavailable", result.unavailable
-            continue
-        ev.state, ev.note = "fetched", None
-        ev.values = result.values
-        ev.source_org_name = result.source_org_name
-        ev.source_updated_at = result.source_updated_at or now
-        ev.fetched_at = now
-        _prefill(db, application, ev, titles=source.field_titles)
-        read_from.append(ev.position)
-    application.updated_at = now
-    record_event(
-        db,
-        actor=actor.principal,
-        action=CONSENTED,
-        subject_type="service_application",
-        subject_id=application.number,
-        data={"materials": [ev.position for ev in chosen], "fetched": read_from, "purpose": purpose},
-    )
+def own_draft(db: Session, actor: Actor, number: str) -> Application:
+    # Locked, so two submissions (or a submission and a consent) of one draft run one after the other.
+    application = own_application(db, actor, number, lock=True)
+    if application.status != "draft":
+        raise ApplicationClosed(f"the application is {application.status}, no longer a draft")
     return application
 
 
-def decline_consent(db: Session, *, actor: Actor, number: str, position: int) -> Application:
-    """The applicant does not let the platform read this material: nothing is read (what was read after
-    an earlier consent is dropped from the application and its form), and the material must be uploaded.
-    A person then reviews the application. Raises ApplicationNotFound, ApplicationClosed,
-    ValidationFailed."""
-    application = _own_draft(db, actor, number)
-    (ev,) = _consentable(db, application, [position], again=True)
-    ev.consent, ev.consented_at = "declined", clock.now()
-    ev.state, ev.note, ev.values = "pending", None, None
-    ev.source_org_name = ev.source_updated_at = ev.fetched_at = None
-    for f in db.scalars(
-        select(FormField).where(
-            FormField.application_id == application.id, FormField.material_position == position
+def evidence_of(db: Session, application: Application) -> list[Evidence]:
+    return list(
+        db.scalars(
+            select(Evidence).where(Evidence.application_id == application.id).order_by(Evidence.position)
         )
-    ):
-        db.delete(f)
-    application.updated_at = clock.now()
-    record_event(
-        db,
-        actor=actor.principal,
-        action=CONSENT_DECLINED,
-        subject_type="service_application",
-        subject_id=application.number,
-        data={"material": position, "name": ev.material_name},
     )
-    return application
 
 
-def attach_upload(
-    db: Session,
-    *,
-    actor: Actor,
-    number: str,
-    position: int,
-    filename: str,
-    content: bytes,
-    settings: Settings,
-) -> Application:
-    """Keep a file for a material that is uploaded: an upload material, or one whose consent was
-    declined or that the platform could not read. The file goes to the data directory (never the
-    database) under a random name; only PDF, PNG and JPEG (judged by content) up to
-    ``services.upload_max_bytes``. Raises ApplicationNotFound, ApplicationClosed, InvalidUpload."""
-    application = _own_draft(db, actor, number)
-    ev = _evidence_at(db, application, position)
-    if not needs_upload(ev):
-        raise InvalidUpload.field("file", "this material is fetched by the platform and takes no upload")
-    if not content:
-        raise InvalidUpload.field("file", "the file is empty")
-    if len(content) > settings.services.upload_max_bytes:
-        raise InvalidUpload.field(
-            "file", f"the file is larger than {settings.services.upload_max_bytes} bytes"
-        )
-    kind = upload_kind(content)
-    if kind is None:
-        raise InvalidUpload.field("file", "send a PDF, PNG or JPEG file")
-    content_type, extension = kind
-    relative = Path(UPLOADS_DIR) / str(application.id) / f"{position}-{secrets.token_hex(8)}.{extension}"
-    target = settings.data_dir / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".part")
-    partial.write_bytes(content)
-    partial.replace(target)  # a reader never sees half a file
-    digest = hashlib.sha256(content).hexdigest()
-    ev.state = "uploaded"
-    ev.upload_path = relative.as_posix()
-    ev.upload_name = (Path(filename).name or "upload")[:200]
-    ev.upload_type = content_type
-    ev.upload_size = len(content)
-    ev.upload_sha256 = digest
-    ev.uploaded_at = clock.now()
-    application.updated_at = ev.uploaded_at
-    record_event(
-        db,
-        actor=actor.principal,
-        action=UPLOADED,
-        subject_type="service_application",
-        subject_id=application.number,
-        data={"material": position, "type": content_type, "size": len(content), "sha256": digest},
+def evidence_at(db: Session, application: Application, position: int) -> Evidence:
+    ev = db.scalar(
+        select(Evidence).where(Evidence.application_id == application.id, Evidence.position == position)
     )
-    return application
-
-
-def upload_kind(content: bytes) -> tuple[str, str] | None:
-    """(media type, extension) of a PDF, PNG or JPEG judged by its first bytes; None for anything else."""
-    for magic, kind in UPLOAD_TYPES.items():
-        if content.startswith(magic):
-            return kind
-    if content.startswith(JPEG_MAGIC):
-        return "image/jpeg", "jpg"
-    return None
+    if ev is None:
+        raise ValidationFailed.field("position", "the application has no material at this position")
+    return ev
 
 
 def needs_upload(ev: Evidence) -> bool:
@@ -445,320 +93,11 @@ def needs_upload(ev: Evidence) -> bool:
     )
 
 
-# -- submitting and the instant decision ----------------------------------------------------------------
-
-
-def submit_application(
-    db: Session,
-    *,
-    actor: Actor,
-    number: str,
-    keys: KeyStore,
-    settings: Settings,
-    pledge: bool = False,
-    human_review: bool = False,
-) -> Application:
-    """Submit a draft whose required materials all have something for them, signing the item's
-    commitments (``pledge``). An instantly approvable item is then decided at once from the fetched
-    evidence alone when every rule of its current rule set passes, and the decision letter is issued to
-    the applicant; otherwise it goes to a person (``in_review``) with the reason: the failed rules, a
-    declined consent, no rules, or the applicant's wish (``human_review``). Raises ApplicationNotFound,
-    ApplicationClosed, EvidenceIncomplete (``#/materials/N`` for each missing material, ``#/pledge``)."""
-    application = _own_draft(db, actor, number)
-    item = db.get_one(Item, application.item_id)
-    evidence = _evidence(db, application)
-    missing: list[FieldError] = []
-    for ev in evidence:
-        if ev.source_kind == "commitment":
-            if not pledge:
-                missing.append({"detail": f"sign the commitment: {ev.material_name}", "pointer": "#/pledge"})
-            continue
-        if ev.is_required and not ev.is_deferrable and ev.state in ("pending", "unavailable"):
-            what = "upload it" if needs_upload(ev) else "consent to fetch it or upload it"
-            missing.append({"detail": f"{ev.material_name}: {what}", "pointer": f"#/materials/{ev.position}"})
-    if missing:
-        raise EvidenceIncomplete("some materials are still missing", errors=missing)
-    now = clock.now()
-    for ev in evidence:
-        if ev.source_kind == "commitment":
-            ev.state = "pledged"
-    application.submitted_at = now
-    _move(db, application, "submitted", actor=actor)
-    if item.is_instant:
-        _decide_instantly(
-            db, application, item, evidence, keys=keys, settings=settings, human_review=human_review
-        )
-    return application
-
-
-def _decide_instantly(
-    db: Session,
-    application: Application,
-    item: Item,
-    evidence: Sequence[Evidence],
-    *,
-    keys: KeyStore,
-    settings: Settings,
-    human_review: bool,
-) -> None:
-    rule_set = latest_rule_set(db, item.id)
-    reasons: list[str] = []
-    if human_review:
-        reasons.append(ASKED_FOR_PERSON)
-    if rule_set is None:
-        reasons.append("the item has no instant-approval rules")
-    not_fetched = [
-        ev.material_name for ev in evidence if ev.source_kind in FETCHED_KINDS and ev.state != "fetched"
-    ]
-    if not_fetched:
-        reasons.append(f"not fetched by the platform (check the uploads): {'、'.join(not_fetched)}")
-    if rule_set is not None:
-        parsed = rules.RuleSetSpec.model_validate({"rules": rule_set.rules})
-        facts = rules.facts_from(f for f in (evidence_source.fetched(ev) for ev in evidence) if f is not None)
-        outcomes = rules.evaluate(parsed.rules, facts)
-        application.rule_set_id = rule_set.id
-        application.rule_results = [o.as_dict() for o in outcomes]
-        failed = [o for o in outcomes if not o.passed]
-        if failed:
-            reasons.append("rules not met: " + "; ".join(_describe(o) for o in failed))
-    if reasons:
-        application.review_reason = "; ".join(reasons)
-        _move(db, application, "in_review", actor=SERVICES, reason=application.review_reason)
-        return
-    now = clock.now()
-    application.decision_text = f"经按规则自动审核（秒批），准予办理“{item.name}”。"
-    application.decided_at = now
-    application.decided_by = SERVICES.principal
-    _move(db, application, "approved", actor=SERVICES, reason="instant approval: every rule passed")
-    # The letter last: issuing counts it in the shared status list, whose row stays locked until commit.
-    if application.applicant_kind == "person":
-        # The decision letter is a person's certificate; an enterprise's decision stands without one.
-        department = identity_queries.get_organisation(db, item.department_org_id)
-        certificate = certificates_actions.issue_certificate(
-            db,
-            actor=SERVICES,
-            certificate_type=DECISION_LETTER,
-            holder_key=application.applicant_key,
-            claims={
-                "application_no": application.number,
-                "service_item": item.name,
-                "decision": APPROVED_DECISION,
-                "decision_text": application.decision_text,
-                "decided_on": now.astimezone(clock.CHINA).date().isoformat(),
-            },
-            keys=keys,
-            settings=settings,
-            issuer_org_code=department.code,
-            source_ref=application.number,
-        )
-        application.result_certificate_number = certificate.number
-
-
-def _describe(outcome: rules.Outcome) -> str:
-    rule = outcome.rule
-    label = rule.get("label") or rule.get("fact") or rule.get("field")
-    return f"{label} ({outcome.reason})"
-
-
-def withdraw_application(db: Session, *, actor: Actor, number: str, reason: str = "") -> Application:
-    """The applicant withdraws a draft or an application not yet decided. Raises ApplicationNotFound,
-    ApplicationClosed."""
-    application = _own(db, actor, number, lock=True)
-    if application.status not in WITHDRAWABLE:
-        raise ApplicationClosed(f"a {application.status} application cannot be withdrawn")
-    _move(db, application, "withdrawn", actor=actor, reason=reason.strip() or None)
-    return application
-
-
-# -- instant-approval rules -----------------------------------------------------------------------------
-
-
-def latest_rule_set(db: Session, item_id: int) -> RuleSet | None:
-    return db.scalar(
-        select(RuleSet).where(RuleSet.item_id == item_id).order_by(RuleSet.version.desc()).limit(1)
-    )
-
-
-def define_rules(db: Session, *, actor: Actor, item_code: str, spec: rules.RuleSetSpec) -> RuleSet:
-    """Save a new version of an instantly approvable item's rules. Each rule must name a fact the item's
-    datahub materials can give (``rules.fact_names``). Raises ItemNotFound, NotItemManager, InvalidRules."""
-    item = get_item(db, item_code)
-    department = identity_queries.get_organisation(db, item.department_org_id)
-    if not can_define_items(actor, department.path):
-        raise NotItemManager()
-    if not item.is_instant:
-        raise InvalidRules("only an instantly approvable item has instant-approval rules")
-    available: set[str] = set()
-    for m in list_materials(db, [item.id])[item.id]:
-        if m.source_kind == "datahub" and m.source_ref:
-            available.update(
-                rules.fact_names(
-                    rules.alias_of(m.source_ref), is_exists=m.is_exists_fact, fields=m.source_fields
-                )
-            )
-    errors: list[FieldError] = []
-    for index, rule in enumerate(spec.rules):
-        name = rules.rule_name(rule)
-        if name not in available:
-            errors.append(
-                {"detail": f"the item's materials give no fact {name}", "pointer": f"#/rules/{index}"}
-            )
-        elif isinstance(rule, rules.FactRule) and not name.endswith(".exists"):
-            errors.append({"detail": f"{name} is not a yes/no fact", "pointer": f"#/rules/{index}"})
-    if errors:
-        raise InvalidRules("some rules do not fit the item", errors=errors)
-    latest = latest_rule_set(db, item.id)
-    rule_set = RuleSet(
-        item_id=item.id,
-        version=(latest.version + 1) if latest else 1,
-        rules=[r.model_dump(mode="json") for r in spec.rules],
-        defined_by=actor.principal,
-        defined_at=clock.now(),
-    )
-    db.add(rule_set)
-    record_event(
-        db,
-        actor=actor.principal,
-        action=RULES_DEFINED,
-        subject_type="service_item",
-        subject_id=item.code,
-        data={"version": rule_set.version, "rules": rule_set.rules},
-    )
-    return rule_set
-
-
-# -- helpers --------------------------------------------------------------------------------------------
-
-
-def _own(db: Session, actor: Actor, number: str, *, lock: bool = False) -> Application:
-    query = select(Application).where(Application.number == normalise_number(number))
-    application = db.scalar(query.with_for_update() if lock else query)
-    if application is None or not is_filer(actor, application.filed_by_person_id):
-        raise ApplicationNotFound()
-    return application
-
-
-def _own_draft(db: Session, actor: Actor, number: str) -> Application:
-    # Locked, so two submissions (or a submission and a consent) of one draft run one after the other.
-    application = _own(db, actor, number, lock=True)
-    if application.status != "draft":
-        raise ApplicationClosed(f"the application is {application.status}, no longer a draft")
-    return application
-
-
-def _evidence(db: Session, application: Application) -> list[Evidence]:
-    return list(
-        db.scalars(
-            select(Evidence).where(Evidence.application_id == application.id).order_by(Evidence.position)
-        )
-    )
-
-
-def _evidence_at(db: Session, application: Application, position: int) -> Evidence:
-    ev = db.scalar(
-        select(Evidence).where(Evidence.application_id == application.id, Evidence.position == position)
-    )
-    if ev is None:
-        raise ValidationFailed.field("position", "the application has no material at this position")
-    return ev
-
-
-def _consentable(
-    db: Session, application: Application, positions: Sequence[int] | None, *, again: bool = False
-) -> list[Evidence]:
-    """The materials read with consent that are still waiting for it (or, ``again``, that may have it
-    withdrawn); named positions must be such materials."""
-    evidence = _evidence(db, application)
-    if positions is None:
-        return [ev for ev in evidence if ev.source_kind in FETCHED_KINDS and ev.consent is None]
-    by_position = {ev.position: ev for ev in evidence}
-    chosen = []
-    for position in dict.fromkeys(positions):
-        ev = by_position.get(position)
-        if ev is None or ev.source_kind not in FETCHED_KINDS:
-            raise ValidationFailed.field("materials", f"material {position} is not fetched with consent")
-        if ev.consent is not None and not (again and ev.consent == "given"):
-            raise ValidationFailed.field("materials", f"material {position} already has your answer")
-        if ev.state == "uploaded":
-            raise ValidationFailed.field("materials", f"material {position} is already uploaded")
-        chosen.append(ev)
-    return chosen
-
-
-def _subject_fits(application: Application, subject_kind: str) -> bool:
-    return evidence_source.SUBJECT_KINDS.get(subject_kind) == application.applicant_kind
-
-
-def _consumer_or_none(db: Session, settings: ServicesSettings) -> Actor | None:
-    try:
-        return evidence_source.service_consumer(db, settings)
-    except ServiceConsumerMissing:
-        return None
-
-
-def _commitment_text(db: Session, item: Item, position: int) -> str | None:
-    for m in list_materials(db, [item.id])[item.id]:
-        if m.position == position:
-            return m.commitment_text
-    return None
-
-
-def _prefill(db: Session, application: Application, ev: Evidence, *, titles: dict[str, str]) -> None:
-    """Form fields from what one material's read established, locked, with their source and date. A
-    material is read once (declining drops its fields, and a declined material is not read again), so
-    there are no earlier fields of it to replace."""
-    fetched = evidence_source.fetched(ev)
-    if fetched is None:
-        return
-    for offset, (name, label, value) in enumerate(_form_values(fetched, ev.material_name, titles)):
-        db.add(
-            FormField(
-                application_id=application.id,
-                position=100 * (ev.position + 1) + offset,
-                name=f"{ev.position}.{name}",
-                label=label,
-                value=value,
-                source="datahub",
-                source_label=ev.source_org_name,
-                source_date=ev.source_updated_at,
-                is_locked=True,
-                material_position=ev.position,
-            )
-        )
-
-
-def _form_values(
-    fetched: rules.Fetched, material_name: str, titles: dict[str, str]
-) -> list[tuple[str, str, object]]:
-    """(name, label, value) of the form fields one read fills: the answer of an exists? question; each
-    field of a single record; for several records, how many, and per field its run of consecutive months
-    or its latest value. Masked values are left out."""
-    facts = rules.facts_from([fetched])
-    a = fetched.alias
-    if fetched.is_exists:
-        return [(f"{a}.exists", material_name, facts.get(f"{a}.exists"))]
-    found: list[tuple[str, str, object]] = []
-    if facts.get(f"{a}.records") == 1:
-        names = [f"{a}.{f}" for f in fetched.fields]
-    else:
-        found.append((f"{a}.records", material_name, facts.get(f"{a}.records")))
-        names = [
-            f"{a}.{f}.consecutive_months" if f"{a}.{f}.consecutive_months" in facts else f"{a}.{f}.latest"
-            for f in fetched.fields
-        ]
-    for name in names:
-        value = facts.get(name)
-        if name in facts and value is not rules.MASKED:
-            field_name = name.split(".")[1]
-            found.append((name, titles.get(field_name, field_name), value))
-    return found
-
-
-def _move(db: Session, application: Application, to: str, *, actor: Actor, reason: str | None = None) -> None:
+def move(db: Session, application: Application, to: str, *, actor: Actor, reason: str | None = None) -> None:
     previous = application.status
     application.status = to
     application.updated_at = clock.now()
-    _log(db, application, previous, to, actor=actor, reason=reason)
+    log_transition(db, application, previous, to, actor=actor, reason=reason)
     record_event(
         db,
         actor=actor.principal,
@@ -769,7 +108,7 @@ def _move(db: Session, application: Application, to: str, *, actor: Actor, reaso
     )
 
 
-def _log(
+def log_transition(
     db: Session,
     application: Application,
     previous: str | None,

@@ -14,7 +14,7 @@ from zerotrip.db import transaction
 from zerotrip.deps import Caller, get_keys, get_settings, resolve_caller
 from zerotrip.keys import KeyStore
 from zerotrip.problems import Problem
-from zerotrip.services import applications
+from zerotrip.services import applications, applying, uploads
 from zerotrip.services.errors import ApplicationClosed, EvidenceIncomplete, InvalidUpload
 from zerotrip.web import csrf
 from zerotrip.web import services_apply_views as views
@@ -77,7 +77,7 @@ def start(request: Request, db: DB, code: str, csrf_token: Token = "") -> Respon
     """在线办理: a draft for the item (the open draft of it is resumed)."""
     caller = _signed_in_citizen(request, db, csrf_token)
     with transaction(db):
-        draft = applications.start_application(db, actor=caller.actor, item_code=code)
+        draft = applying.start_application(db, actor=caller.actor, item_code=code)
         number = draft.number
     return redirect(_url(number))
 
@@ -109,7 +109,7 @@ def consent(request: Request, db: DB, number: str, settings: AppSettings, csrf_t
     caller = _signed_in_citizen(request, db, csrf_token)
     try:
         with transaction(db):
-            applications.consent_and_fetch(db, actor=caller.actor, number=number, settings=settings.services)
+            applying.consent_and_fetch(db, actor=caller.actor, number=number, settings=settings.services)
     except SHOWN_ON_PAGE as problem:
         return _shown(request, db, caller, number, settings, problem)
     return redirect(_url(number) + "#form-title")
@@ -122,7 +122,7 @@ def decline(
     caller = _signed_in_citizen(request, db, csrf_token)
     try:
         with transaction(db):
-            applications.decline_consent(db, actor=caller.actor, number=number, position=position)
+            applying.decline_consent(db, actor=caller.actor, number=number, position=position)
     except SHOWN_ON_PAGE as problem:
         return _shown(request, db, caller, number, settings, problem)
     return redirect(_url(number) + "#uploads-title")
@@ -149,7 +149,7 @@ def upload(
         if len(content) > limit:
             raise InvalidUpload.field("file", f"the file is larger than {limit} bytes")
         with transaction(db):
-            applications.attach_upload(
+            uploads.attach_upload(
                 db,
                 actor=caller.actor,
                 number=number,
@@ -177,7 +177,7 @@ def submit(
     caller = _signed_in_citizen(request, db, csrf_token)
     try:
         with transaction(db):
-            applications.submit_application(
+            applying.submit_application(
                 db,
                 actor=caller.actor,
                 number=number,
@@ -198,7 +198,7 @@ def withdraw(
     caller = _signed_in_citizen(request, db, csrf_token)
     try:
         with transaction(db):
-            applications.withdraw_application(db, actor=caller.actor, number=number)
+            applying.withdraw_application(db, actor=caller.actor, number=number)
     except SHOWN_ON_PAGE as problem:
         return _shown(request, db, caller, number, settings, problem)
     return redirect(_url(number))

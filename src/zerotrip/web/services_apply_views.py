@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from zerotrip.config import ServicesSettings
 from zerotrip.identity.actor import Actor
 from zerotrip.problems import Problem
-from zerotrip.services import application_queries, applications
+from zerotrip.services import application_queries, applications, applying, instant
 from zerotrip.services.application_schemas import ApplicationRead, EvidencePreview, FormFieldRead
 from zerotrip.web.datahub_text import Detail, ProblemView, Text
 from zerotrip.web.i18n import N_
@@ -53,7 +53,7 @@ MISSING_MATERIAL = N_("%(material)s: still missing. Let the platform fetch it, o
 MISSING_UPLOAD = N_("%(material)s: still missing. Upload it.")
 MISSING_PLEDGE = N_("Tick the box to sign the commitment.")
 NO_FILE = N_("Choose a file first.")
-# The identity fields' labels (``applications.APPLICANT_LABELS``), marked here to be translated.
+# The identity fields' labels (``applying.APPLICANT_LABELS``), marked here to be translated.
 IDENTITY_LABELS = (
     N_("Applicant"),
     N_("Resident ID number"),
@@ -156,7 +156,7 @@ def application(db: Session, actor: Actor, number: str, settings: ServicesSettin
     found = application_queries.get_application(db, actor=actor, number=number)
     read = application_queries.application_read(db, found)
     preview = (
-        applications.preview_evidence(db, actor=actor, number=number, settings=settings)
+        applying.preview_evidence(db, actor=actor, number=number, settings=settings)
         if read.status == "draft"
         else None
     )
@@ -233,7 +233,7 @@ def _view(read: ApplicationRead, preview: EvidencePreview | None) -> Application
         commitments=commitments,
         rules=rules,
         rule_set_version=read.rule_set_version,
-        asked_for_person=applications.ASKED_FOR_PERSON in (read.review_reason or ""),
+        asked_for_person=instant.ASKED_FOR_PERSON in (read.review_reason or ""),
         uploaded_instead=tuple(
             ev.name for ev in read.evidence if ev.source_kind == "datahub" and ev.state == "uploaded"
         ),

@@ -1,4 +1,5 @@
-"""Working days (工作日): the unit of every statutory time limit in sharing and objections. Pure.
+"""Working days (工作日): the unit of every statutory time limit (sharing and objections in datahub, the
+services workflow's deadlines). Pure.
 
 Saturdays and Sundays are not working days, nor are the configured public holidays; a configured
 make-up day (调休, a Saturday or Sunday worked in exchange for a longer holiday) is one. A deadline of

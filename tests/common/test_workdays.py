@@ -1,8 +1,7 @@
-"""Working days, public numbers and the gateway's rate limit: pure rules, with properties."""
+"""Working days (a pure calendar shared by datahub's and services' deadlines), with properties."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -10,9 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from zerotrip.common.clock import CHINA
-from zerotrip.datahub.numbers import ALPHABET, new_number, normalise_number
-from zerotrip.datahub.ratelimit import SlidingWindowLimiter
-from zerotrip.datahub.workdays import WEEKENDS_ONLY, WorkCalendar
+from zerotrip.common.workdays import WEEKENDS_ONLY, WorkCalendar
 
 # 2024's National Day week, with its two make-up working days (调休).
 NATIONAL_DAY = WorkCalendar.of(
@@ -102,27 +99,3 @@ def test_a_deadline_is_a_china_midnight_after_the_arrival(at: datetime, n: int) 
     assert (
         WEEKENDS_ONLY.working_days_between(at.astimezone(CHINA).date(), local.date() - timedelta(days=1)) == n
     )
-
-
-def test_public_numbers_are_unambiguous_and_unguessable() -> None:
-    numbers = {new_number("SR") for _ in range(2000)}
-    assert len(numbers) == 2000
-    assert all(re.fullmatch(r"SR[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{10}", n) for n in numbers)
-    assert not set("01OIL") & set(ALPHABET)
-    assert normalise_number(" sr2345 6789ab ") == "SR23456789AB"
-
-
-def test_sliding_window_limits_per_key_and_says_how_long_to_wait() -> None:
-    now = [1000.0]
-    limiter = SlidingWindowLimiter(2, window_seconds=60, monotonic=lambda: now[0])
-    assert limiter.hit("a") is None
-    now[0] += 10
-    assert limiter.hit("a") is None
-    assert limiter.hit("b") is None  # another client has its own window
-    now[0] += 5
-    assert limiter.hit("a") == 45  # the first call leaves the window 60 s after it was made
-    now[0] += 45
-    assert limiter.hit("a") is None
-    assert limiter.hit("a") == 10
-    with pytest.raises(ValueError):
-        SlidingWindowLimiter(0)

@@ -1,0 +1,88 @@
+"""Files sent for materials (uploads): a material of the upload kind, one whose consent was declined, or
+one the platform could not read. The file goes to the data directory, never into the database."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from zerotrip.audit.actions import record_event
+from zerotrip.common import clock
+from zerotrip.config import Settings
+from zerotrip.identity.actor import Actor
+from zerotrip.services import applications
+from zerotrip.services.applications import needs_upload
+from zerotrip.services.errors import InvalidUpload
+from zerotrip.services.models import Application
+
+UPLOAD_TYPES = {b"%PDF-": ("application/pdf", "pdf"), b"\x89PNG\r\n\x1a\n": ("image/png", "png")}
+JPEG_MAGIC = b"\xff\xd8\xff"
+UPLOADS_DIR = "uploads"
+UPLOADED = "services.application.uploaded"
+
+
+def attach_upload(
+    db: Session,
+    *,
+    actor: Actor,
+    number: str,
+    position: int,
+    filename: str,
+    content: bytes,
+    settings: Settings,
+) -> Application:
+    """Keep a file for a material that is uploaded: an upload material, or one whose consent was
+    declined or that the platform could not read. The file goes to the data directory (never the
+    database) under a random name; only PDF, PNG and JPEG (judged by content) up to
+    ``services.upload_max_bytes``. Raises ApplicationNotFound, ApplicationClosed, InvalidUpload."""
+    application = applications.own_draft(db, actor, number)
+    ev = applications.evidence_at(db, application, position)
+    if not needs_upload(ev):
+        raise InvalidUpload.field("file", "this material is fetched by the platform and takes no upload")
+    if not content:
+        raise InvalidUpload.field("file", "the file is empty")
+    if len(content) > settings.services.upload_max_bytes:
+        raise InvalidUpload.field(
+            "file", f"the file is larger than {settings.services.upload_max_bytes} bytes"
+        )
+    kind = upload_kind(content)
+    if kind is None:
+        raise InvalidUpload.field("file", "send a PDF, PNG or JPEG file")
+    content_type, extension = kind
+    relative = Path(UPLOADS_DIR) / str(application.id) / f"{position}-{secrets.token_hex(8)}.{extension}"
+    target = settings.data_dir / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part")
+    partial.write_bytes(content)
+    partial.replace(target)  # a reader never sees half a file
+    digest = hashlib.sha256(content).hexdigest()
+    ev.state = "uploaded"
+    ev.upload_path = relative.as_posix()
+    ev.upload_name = (Path(filename).name or "upload")[:200]
+    ev.upload_type = content_type
+    ev.upload_size = len(content)
+    ev.upload_sha256 = digest
+    ev.uploaded_at = clock.now()
+    application.updated_at = ev.uploaded_at
+    record_event(
+        db,
+        actor=actor.principal,
+        action=UPLOADED,
+        subject_type="service_application",
+        subject_id=application.number,
+        data={"material": position, "type": content_type, "size": len(content), "sha256": digest},
+    )
+    return application
+
+
+def upload_kind(content: bytes) -> tuple[str, str] | None:
+    """(media type, extension) of a PDF, PNG or JPEG judged by its first bytes; None for anything else."""
+    for magic, kind in UPLOAD_TYPES.items():
+        if content.startswith(magic):
+            return kind
+    if content.startswith(JPEG_MAGIC):
+        return "image/jpeg", "jpg"
+    return None
