@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from zerotrip.cli import listening_socket
+from zerotrip.runtime_cli import listening_socket
 
 
 def test_connections_accepted_from_the_served_socket_have_nodelay() -> None:

@@ -1,0 +1,187 @@
+"""The commands that run the platform: ``db upgrade``, ``seed``, ``demo`` and ``serve``.
+
+They live apart from the root command (``zerotrip.cli``) so that a command such as ``zerotrip services trips``
+does not import the web application, uvicorn and the demo seed it never uses. Each command opens its own
+engine and one visible transaction; nothing connects at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine
+from uvicorn.supervisors import Multiprocess
+
+from zerotrip.config import Settings
+from zerotrip.db import make_engine, make_sessionmaker, transaction
+from zerotrip.demo.people import DEFAULT_SEED
+from zerotrip.demo.seed import DemoLogins, demo_logins, is_seeded, seed_demo
+from zerotrip.keys import KeyStore
+from zerotrip.migrations import upgrade
+
+console = Console()
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def prepare_database(settings: Settings) -> Engine:
+    """Create the data directory and bring the schema to the newest revision."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    engine = make_engine(settings.resolved_database_url, echo=settings.echo_sql)
+    upgrade(engine)
+    return engine
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Create or upgrade the database schema to the newest revision."""
+    settings: Settings = ctx.obj
+    prepare_database(settings).dispose()
+    console.print(f"[green]Database is up to date[/] ({_safe_url(settings)})")
+
+
+@app.command()
+def seed(
+    ctx: typer.Context,
+    citizens: Annotated[int, typer.Option(min=10, help="How many synthetic citizens to create.")] = 10_000,
+    seed_value: Annotated[
+        int, typer.Option("--seed", help="Random seed; the same seed gives the same data.")
+    ] = 20261129,
+) -> None:
+    """Seed the demo province (organisations, citizens, households, enterprises, staff) if it is empty."""
+    settings: Settings = ctx.obj
+    _seed(settings, prepare_database(settings), citizens=citizens, seed_value=seed_value)
+
+
+def _seed(settings: Settings, engine: Engine, *, citizens: int, seed_value: int) -> bool:
+    sessions = make_sessionmaker(engine)
+    with sessions() as db:
+        if is_seeded(db):
+            console.print("Demo data is already there; reusing it.")
+            return False
+        with console.status("Seeding the demo province…") as status, transaction(db):
+
+            def progress(step: str, done: int, total: int) -> None:
+                status.update(f"Seeding the demo province: {step} {done:,}/{total:,}")
+
+            keys = KeyStore(
+                settings.secrets_dir,
+                settings.key_passphrase.get_secret_value() if settings.key_passphrase else None,
+            )
+            logins = seed_demo(
+                db, keys=keys, settings=settings, citizens=citizens, seed=seed_value, progress=progress
+            )
+    _print_logins(logins)
+    return True
+
+
+def _print_logins(logins: DemoLogins) -> None:
+    table = Table(title="Demo logins")
+    for column in ("portal", "login", "password", "who"):
+        table.add_column(column)
+    for entry in logins.entries:
+        table.add_row(entry.portal, entry.login_name, entry.password, entry.who)
+    console.print(table)
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    citizens: Annotated[int, typer.Option(min=10, help="How many synthetic citizens to create.")] = 10_000,
+    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the web server.")] = True,
+) -> None:
+    """Create or upgrade the database, seed the demo province if empty, print the logins, and serve."""
+    settings: Settings = ctx.obj
+    engine = prepare_database(settings)
+    if not _seed(settings, engine, citizens=citizens, seed_value=DEFAULT_SEED):
+        _print_logins(demo_logins())
+    engine.dispose()
+    if serve_after:
+        _serve(settings, host=host, port=port, workers=1)
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
+) -> None:
+    """Serve the platform (pages and API) with uvicorn."""
+    settings: Settings = ctx.obj
+    _serve(settings, host=host, port=port, workers=workers or settings.web.workers)
+
+
+def _serve(settings: Settings, *, host: str | None, port: int | None, workers: int) -> None:
+    # Worker processes rebuild Settings from the environment; hand them what the options chose.
+    os.environ["ZEROTRIP_DATA_DIR"] = str(settings.data_dir)
+    if settings.database_url:
+        os.environ["ZEROTRIP_DATABASE_URL"] = settings.database_url
+    bind_host = host or settings.web.host
+    bind_port = port or settings.web.port
+    console.print(f"Serving zerotrip on [bold]http://{bind_host}:{bind_port}[/] (Ctrl+C to stop)")
+    config = uvicorn.Config(
+        "zerotrip.app:app_from_environment",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+    try:
+        sock = listening_socket(bind_host, bind_port)
+    except OSError as error:
+        console.print(f"[red]Cannot listen on {bind_host}:{bind_port}[/]: {error}")
+        raise typer.Exit(1) from error
+    try:
+        if workers > 1:
+            Multiprocess(config, sockets=[sock]).run()
+        else:
+            server = uvicorn.Server(config)
+            server.run(sockets=[sock])
+            if not server.started:
+                raise typer.Exit(3)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The server's listening socket, bound here rather than by uvicorn, for one worker or many.
+
+    asyncio sets TCP_NODELAY only on connections accepted from a socket created with ``IPPROTO_TCP``;
+    uvicorn's multi-worker supervisor creates its socket with protocol 0, so with ``--workers 2`` every
+    keep-alive response sat about 40 ms behind the client's delayed ACK (Kludex/uvicorn#3149). This socket
+    names the protocol, so each worker's accepted connections get TCP_NODELAY, and sets the option on the
+    listening socket too (Linux hands it down to accepted connections).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)  # the worker processes receive it
+    return sock
+
+
+def _safe_url(settings: Settings) -> str:
+    url = settings.resolved_database_url
+    if "@" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
