@@ -23,6 +23,7 @@ from zerotrip.datahub.tasks import escalate_overdue
 from zerotrip.db import make_engine, make_sessionmaker
 from zerotrip.identity.api import router as identity_router
 from zerotrip.keys import KeyStore
+from zerotrip.messaging.api_notices import router as messaging_notices_router
 from zerotrip.services.api import router as services_router
 from zerotrip.services.api_applications import router as services_applications_router
 from zerotrip.web import install_web
@@ -104,6 +105,7 @@ def create_app(
     app.include_router(certificates_well_known)
     app.include_router(services_router)
     app.include_router(services_applications_router)
+    app.include_router(messaging_notices_router)
     install_web(app, settings)
     return app
 

@@ -220,6 +220,41 @@ class ServicesSettings(BaseModel):
     )
 
 
+class NoticesSettings(BaseModel):
+    approve_province_wide_emergency: bool = Field(
+        True,
+        description=(
+            "An emergency notice that reaches the whole province waits for a second notice publisher (or a"
+            " platform administrator) over the publishing unit to approve it before it is sent."
+        ),
+    )
+    attachment_max_bytes: int = Field(
+        20 * 1024 * 1024,
+        ge=1024,
+        le=200 * 1024 * 1024,
+        description="Largest file a notice may carry (PDF, PNG, JPEG, .docx or .xlsx), in bytes.",
+    )
+    attachments_per_notice: int = Field(10, ge=1, le=100, description="Most files one notice may carry.")
+    reminder_interval_seconds: int = Field(
+        60,
+        ge=0,
+        le=86_400,
+        description=(
+            "How often a running server sends the reminders that are due (those who have not read or"
+            " acknowledged a notice after its reminder time); 0 turns it off."
+        ),
+    )
+    reminder_max_rounds: int = Field(
+        3,
+        ge=1,
+        le=20,
+        description=(
+            "Reminder rounds per notice at most; a round is repeated every reminder interval the notice"
+            " names while someone has still not read or acknowledged."
+        ),
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ZEROTRIP_", env_nested_delimiter="__", extra="ignore")
 
@@ -255,6 +290,11 @@ class Settings(BaseSettings):
     )
     services: ServicesSettings = Field(
         default_factory=ServicesSettings, description="Applications: the gateway consumer and uploads."
+    )
+
+    notices: NoticesSettings = Field(
+        default_factory=NoticesSettings,
+        description="Staff notices: emergency approval, attachments and reminders.",
     )
 
     @property

@@ -7,6 +7,7 @@ from zerotrip.certificates import models as certificates_models
 from zerotrip.datahub import models as datahub_models
 from zerotrip.db import Base
 from zerotrip.identity import models as identity_models
+from zerotrip.messaging import models_notices as messaging_notices_models
 from zerotrip.services import models as services_models
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "certificates_models",
     "datahub_models",
     "identity_models",
+    "messaging_notices_models",
     "metadata",
     "services_models",
 ]
