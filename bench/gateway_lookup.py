@@ -62,20 +62,18 @@ import psycopg
 
 from zerotrip.common.checks import make_resident_id
 from zerotrip.config import DatahubSettings
-from zerotrip.datahub import catalogue, sharing
+from zerotrip.datahub import sharing
 from zerotrip.datahub.records import upsert_records
-from zerotrip.datahub.schemas import FieldSpec, ResourceSpec
 from zerotrip.db import make_engine, make_sessionmaker, transaction
-from zerotrip.identity import actions, auth
+from zerotrip.demo.datahub_world import REAL_ESTATE, USAGES, build_land_world
 from zerotrip.identity.actor import Actor, system
 from zerotrip.migrations import upgrade
 
 ROOT = system("bench")
-CODE = "330100-land.real-estate"
+CODE = REAL_ESTATE
 PURPOSE = "住房公积金提取审核"
 GRANTED = ["holder_id", "holder_name", "address", "area"]
 COUNTIES = ["330102", "330105", "330106", "330108", "330109", "330110", "330111", "330112", "330113"]
-USAGES = ["住宅", "商业", "办公", "工业"]
 PASSWORD = "correct horse battery"  # noqa: S105 - a throwaway database's steward
 
 
@@ -83,35 +81,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def real_estate_spec(owner_org_id: int) -> ResourceSpec:
-    return ResourceSpec(
-        code=CODE,
-        owner_org_id=owner_org_id,
-        title="不动产登记信息",
-        subject_kind="resident_id",
-        subject_field="holder_id",
-        key_fields=["certificate_no"],
-        share_type="conditional",
-        open_type="closed",
-        update_frequency="daily",
-        legal_basis="《不动产登记暂行条例》第二十七条",
-        contact="bench",
-        region_field="district",
-        fields=[
-            FieldSpec(name="certificate_no", title="不动产权证号", grade=2, is_required=True, is_unique=True),
-            FieldSpec(
-                name="holder_id", title="权利人身份证号", grade=2, is_required=True, check_kind="resident_id"
-            ),
-            FieldSpec(name="holder_name", title="权利人姓名", grade=2, is_required=True),
-            FieldSpec(name="address", title="坐落", grade=3, is_required=True),
-            FieldSpec(name="area", title="建筑面积（平方米）", type="decimal", grade=1, is_required=True),
-            FieldSpec(name="usage", title="用途", grade=1, enumeration=USAGES),
-            FieldSpec(name="registered_on", title="登记日期", type="date", grade=1),
-            FieldSpec(name="district", title="所在区县", grade=1, check_kind="division_code"),
-        ],
-    )
 
 
 def residents(count: int) -> list[str]:
@@ -137,57 +106,13 @@ def build_world(url: str, records: int) -> tuple[str, str, list[str], int]:
     engine = make_engine(url)
     try:
         with make_sessionmaker(engine)() as db, transaction(db):
-            province = actions.create_organisation(
-                db, actor=ROOT, kind="province", code="330000", name="浙江省", division_code="330000"
+            world = build_land_world(db, actor=ROOT, steward_password=PASSWORD)
+            steward, client, secret, resource = (
+                world.steward,
+                world.consumer,
+                world.consumer_secret,
+                world.real_estate,
             )
-            city = actions.create_organisation(
-                db,
-                actor=ROOT,
-                kind="city",
-                code="330100",
-                name="杭州市",
-                division_code="330100",
-                parent_id=province.id,
-            )
-            land = actions.create_organisation(
-                db,
-                actor=ROOT,
-                kind="department",
-                code="330100-land",
-                name="杭州市自然资源和规划局",
-                division_code="330100",
-                parent_id=city.id,
-            )
-            data_bureau = actions.create_organisation(
-                db,
-                actor=ROOT,
-                kind="department",
-                code="330000-data",
-                name="浙江省数据局",
-                division_code="330000",
-                parent_id=province.id,
-            )
-            membership = actions.add_staff_member(
-                db,
-                actor=ROOT,
-                org_id=land.id,
-                login_name="hz-land-steward",
-                display_name="刘数据",
-                role="data_steward",
-                password=PASSWORD,
-            )
-            db.flush()
-            steward = Actor(
-                kind="staff",
-                name="刘数据",
-                account_id=membership.account_id,
-                grants=auth.load_grants(db, membership.account_id),
-            )
-            client, secret = auth.register_api_client(
-                db, actor=ROOT, org_id=data_bureau.id, name="一网通办平台", scopes=[]
-            )
-            resource = catalogue.catalogue_resource(db, actor=steward, spec=real_estate_spec(land.id))
-            db.flush()
             rows = [
                 {
                     "certificate_no": f"浙(2024)杭州市不动产权第{i:08d}号",
