@@ -255,6 +255,47 @@ class NoticesSettings(BaseModel):
     )
 
 
+class BookingSettings(BaseModel):
+    system_org_code: str = Field(
+        "330000-health",
+        pattern=r"^[0-9]{6}(-[a-z0-9\-]+)?$",
+        description=(
+            "Code of the department (the province's health commission, owner of the vaccination records) at"
+            " which the appointment booking system (预约接种系统) is registered as the datahub API client"
+            " that reads household registration and vaccination records and pushes the doses sites give."
+        ),
+    )
+    attempts_per_minute: int = Field(
+        10,
+        ge=1,
+        le=10_000,
+        description=(
+            "Booking attempts (book, reschedule, join a waitlist) one person may make per minute, counted per"
+            " worker process."
+        ),
+    )
+    days_ahead: int = Field(
+        14, ge=1, le=365, description="How many days ahead a slot may be booked (China time, today included)."
+    )
+    duty_interval_seconds: int = Field(
+        600,
+        ge=0,
+        le=86_400,
+        description=(
+            "How often a running server sends the day-before reminders and marks bookings whose slot ended"
+            " without a check-in as no-shows; 0 turns it off."
+        ),
+    )
+    no_show_after_minutes: int = Field(
+        60,
+        ge=0,
+        le=10_080,
+        description=(
+            "Minutes after a slot ends before a booking that was never checked in counts as a no-show."
+        ),
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ZEROTRIP_", env_nested_delimiter="__", extra="ignore")
 
@@ -290,6 +331,9 @@ class Settings(BaseSettings):
     )
     services: ServicesSettings = Field(
         default_factory=ServicesSettings, description="Applications: the gateway consumer and uploads."
+    )
+    booking: BookingSettings = Field(
+        default_factory=BookingSettings, description="Appointments: the booking system, limits and duties."
     )
 
     notices: NoticesSettings = Field(

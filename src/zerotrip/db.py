@@ -73,8 +73,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# The execution option that has a SQLite transaction take the write lock as it begins (``write_transaction``).
+IMMEDIATE = "zerotrip_sqlite_immediate"
+
+
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    connection.exec_driver_sql(
+        "BEGIN IMMEDIATE" if connection.get_execution_options().get(IMMEDIATE) else "BEGIN"
+    )
 
 
 # A pooled connection is pinged before use only when it has sat idle this long (see ``ping_when_idle``).
@@ -134,3 +140,22 @@ def transaction(db: Session) -> Iterator[Session]:
     except BaseException:
         db.rollback()
         raise
+
+
+@contextmanager
+def write_transaction(db: Session) -> Iterator[Session]:
+    """``transaction`` for a use case that reads and then writes, and that many requests run at once (a
+    booking rush).
+
+    On SQLite a transaction begun with a plain BEGIN reads from a snapshot, and when it comes to write after
+    another connection has committed meanwhile it fails at once ("database is locked"), without waiting.
+    This one begins with BEGIN IMMEDIATE, taking the write lock first, so concurrent writers queue for the
+    busy timeout instead. What the session did before (resolving the caller, which only reads) is committed
+    first, so the transaction begins here. On PostgreSQL it is ``transaction``.
+    """
+    if db.in_transaction():
+        db.commit()
+    if db.get_bind().dialect.name == "sqlite":
+        db.connection(execution_options={IMMEDIATE: True})
+    with transaction(db):
+        yield db

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from zerotrip.audit import models as audit_models
+from zerotrip.booking import models as booking_models
 from zerotrip.certificates import models as certificates_models
 from zerotrip.datahub import models as datahub_models
 from zerotrip.db import Base
@@ -12,6 +13,7 @@ from zerotrip.services import models as services_models
 
 __all__ = [
     "audit_models",
+    "booking_models",
     "certificates_models",
     "datahub_models",
     "identity_models",

@@ -1,0 +1,95 @@
+"""Registration profiles (建档): prefilled from household registration through the datahub gateway, with the
+person's consent, plus a contact phone.
+
+A citizen builds their own profile, or one for a family member they may book for (a minor child, a parent
+aged 60 or more, as household registration records the tie; the guardian or the child consents for them).
+Nothing is read before consent. Building again refreshes the values from the register and the phone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from zerotrip.audit.actions import record_event
+from zerotrip.booking import seats, sources
+from zerotrip.booking.errors import HouseholdRecordMissing
+from zerotrip.booking.models import Profile
+from zerotrip.common import clock
+from zerotrip.config import BookingSettings
+from zerotrip.identity.actor import Actor
+from zerotrip.problems import Problem, ValidationFailed
+
+BUILT = "booking.profile.built"
+PHONE = re.compile(r"^1[3-9]\d{9}$")
+
+
+@dataclass(frozen=True)
+class Built:
+    """A profile built, or why not after the register was read (the edge commits the read's audit event,
+    then raises)."""
+
+    profile: Profile | None
+    refusal: Problem | None = None
+
+    def raise_for_refusal(self) -> Profile:
+        if self.refusal is not None:
+            raise self.refusal
+        assert self.profile is not None
+        return self.profile
+
+
+def build_profile(
+    db: Session,
+    *,
+    actor: Actor,
+    settings: BookingSettings,
+    phone: str,
+    consent: bool,
+    resident_id: str | None = None,
+) -> Built:
+    """Build (or refresh) the profile of the citizen or of the family member ``resident_id``: with
+    ``consent``, read their household registration through the gateway as the booking system, and keep
+    name, sex, birth date, household number and division with where they came from, and ``phone``.
+    Raises BookingNotAllowed, ValidationFailed (no consent, a bad phone), BookingSystemMissing; returns
+    HouseholdRecordMissing as the refusal when the register holds nothing for the person."""
+    if not consent:
+        raise ValidationFailed.field(
+            "consent", "the profile is prefilled from household registration only with consent"
+        )
+    phone = "".join(phone.split())
+    if not PHONE.match(phone):
+        raise ValidationFailed.field("phone", "a mainland mobile number of 11 digits")
+    booker = seats.booker_id(db, actor)
+    person_id, key = seats.person_and_key(db, actor, resident_id)
+    system = sources.booking_system(db, settings)
+    entry = sources.read_household(db, system=system, resident_id=key, on_behalf_of=actor.principal)
+    if entry is None:
+        return Built(profile=None, refusal=HouseholdRecordMissing())
+    now = clock.now()
+    profile = db.get(Profile, person_id)
+    if profile is None:
+        profile = Profile(person_id=person_id, created_by_person_id=booker, created_at=now)
+        db.add(profile)
+    profile.resident_id = entry.resident_id
+    profile.name = entry.name
+    profile.sex = entry.sex
+    profile.birth_date = entry.birth_date
+    profile.household_no = entry.household_no
+    profile.division_code = entry.division_code
+    profile.phone = phone
+    profile.source_org_name = entry.source_org_name
+    profile.source_updated_at = entry.source_updated_at
+    profile.consented_at = now
+    profile.updated_at = now
+    record_event(
+        db,
+        actor=actor.principal,
+        action=BUILT,
+        subject_type="person",
+        subject_id=entry.resident_id,
+        data={"by": str(booker), "source": entry.source_org_name, "purpose": sources.PROFILE_PURPOSE},
+    )
+    return Built(profile=profile)
