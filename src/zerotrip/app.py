@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -24,6 +25,7 @@ from zerotrip.db import make_engine, make_sessionmaker
 from zerotrip.identity.api import router as identity_router
 from zerotrip.keys import KeyStore
 from zerotrip.messaging.api_notices import router as messaging_notices_router
+from zerotrip.messaging.tasks import deliver_due
 from zerotrip.services.api import router as services_router
 from zerotrip.services.api_applications import router as services_applications_router
 from zerotrip.web import install_web
@@ -34,7 +36,8 @@ log = logging.getLogger("zerotrip")
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Background duties of a running server: sealing the audit log, escalating late share requests."""
+    """Background duties of a running server: sealing the audit log, escalating late share requests, and
+    (for the demo) sending citizen notifications."""
     settings: Settings = app.state.settings
     jobs: list[tuple[str, int, Callable[[], int]]] = [
         (
@@ -46,6 +49,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             "escalated overdue share requests",
             settings.datahub.escalation_interval_seconds,
             lambda: escalate_overdue(app.state.session_factory),
+        ),
+        (
+            "sent notifications",
+            math.ceil(settings.messaging.poll_seconds) if settings.messaging.in_process_worker else 0,
+            lambda: deliver_due(app.state.session_factory, settings),
         ),
     ]
     tasks = [asyncio.create_task(_every(interval, name, job)) for name, interval, job in jobs if interval > 0]

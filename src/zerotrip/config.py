@@ -296,6 +296,96 @@ class BookingSettings(BaseModel):
     )
 
 
+class MessagingSettings(BaseModel):
+    smtp_host: str | None = Field(
+        None,
+        description=(
+            "Mail server the notification worker sends e-mail through; unset means e-mail is not sent (the"
+            " e-mail deliveries fail with that reason, and the preferences page does not offer e-mail)."
+        ),
+    )
+    smtp_port: int = Field(25, ge=1, le=65535, description="Port of the mail server.")
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        "none",
+        description=(
+            "How the connection to the mail server is protected: none, starttls (upgrade a plain"
+            " connection, usually port 587) or tls (TLS from the start, usually port 465)."
+        ),
+    )
+    smtp_ca_file: Path | None = Field(
+        None,
+        description=(
+            "PEM file of the certificate authorities trusted for the mail server's certificate; unset"
+            " means the system's. The server's name is always checked."
+        ),
+    )
+    smtp_username: str | None = Field(
+        None, description="Login at the mail server (AUTH); unset means the worker does not log in."
+    )
+    smtp_password: SecretStr | None = Field(None, description="Password for the mail server login.")
+    smtp_timeout_seconds: float = Field(
+        30.0, gt=0, le=600, description="How long the worker waits for the mail server at each step."
+    )
+    mail_from: str = Field(
+        "zerotrip <no-reply@zerotrip.invalid>",
+        description=(
+            "Sender of notification e-mail (a display name and an address). Its domain also names the"
+            " messages (Message-ID <delivery id@domain>)."
+        ),
+    )
+    sms_provider: Literal["log"] = Field(
+        "log",
+        description=(
+            "Who sends SMS: log writes each message to the log (and to SMS_LOG_FILE when set) instead of"
+            " sending it, for development and demos."
+        ),
+    )
+    sms_log_file: Path | None = Field(
+        None, description="File the log SMS provider appends each message to, one JSON object a line."
+    )
+    sms_signature: str = Field(
+        "【政务服务】",
+        max_length=20,
+        description="Signature (签名) put before every SMS text, as carriers require.",
+    )
+    max_attempts: int = Field(
+        6, ge=1, le=50, description="Attempts at one delivery before it is marked failed."
+    )
+    backoff_seconds: float = Field(
+        30.0,
+        ge=0,
+        le=86_400,
+        description="Wait before the second attempt; each further attempt waits twice as long as the last.",
+    )
+    backoff_max_seconds: float = Field(
+        3600.0, ge=0, le=7 * 86_400, description="The longest wait between two attempts at one delivery."
+    )
+    batch_size: int = Field(100, ge=1, le=10_000, description="Deliveries one worker claims at a time.")
+    lease_seconds: float = Field(
+        60.0,
+        ge=1,
+        le=3600,
+        description=(
+            "How long a worker's claim on a batch lasts. A worker that stops (crashes, is killed) leaves its"
+            " unsent deliveries to be claimed again after this; one it stopped while handing over is"
+            " counted as sent, never sent twice."
+        ),
+    )
+    poll_seconds: float = Field(
+        1.0,
+        gt=0,
+        le=300,
+        description="How long an idle worker waits before looking for due deliveries again.",
+    )
+    in_process_worker: bool = Field(
+        False,
+        description=(
+            "The web server also delivers notifications itself, every POLL_SECONDS. `zerotrip demo` turns"
+            " it on; production runs `zerotrip worker` processes instead."
+        ),
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ZEROTRIP_", env_nested_delimiter="__", extra="ignore")
 
@@ -334,6 +424,10 @@ class Settings(BaseSettings):
     )
     booking: BookingSettings = Field(
         default_factory=BookingSettings, description="Appointments: the booking system, limits and duties."
+    )
+    messaging: MessagingSettings = Field(
+        default_factory=MessagingSettings,
+        description="Citizen notifications: the outbox worker, e-mail, SMS.",
     )
 
     notices: NoticesSettings = Field(

@@ -9,6 +9,7 @@ from zerotrip.datahub import models as datahub_models
 from zerotrip.db import Base
 from zerotrip.identity import models as identity_models
 from zerotrip.messaging import models_notices as messaging_notices_models
+from zerotrip.messaging import models_notifications as messaging_notifications_models
 from zerotrip.services import models as services_models
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "datahub_models",
     "identity_models",
     "messaging_notices_models",
+    "messaging_notifications_models",
     "metadata",
     "services_models",
 ]

@@ -106,6 +106,8 @@ def demo(
         _print_logins(demo_logins())
     engine.dispose()
     if serve_after:
+        # The demo sends its notifications from the server's own process, so one command is enough.
+        os.environ["ZEROTRIP_MESSAGING__IN_PROCESS_WORKER"] = "true"
         _serve(settings, host=host, port=port, workers=1)
 
 

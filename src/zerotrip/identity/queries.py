@@ -18,7 +18,7 @@ from zerotrip.identity.errors import (
     PersonNotFound,
     ScopeNotGranted,
 )
-from zerotrip.identity.models import ApiClient, Enterprise, Organisation, Person, Relation
+from zerotrip.identity.models import Account, ApiClient, Enterprise, Organisation, Person, Relation
 
 # Values per IN list: well inside SQLite's and PostgreSQL's limits on bound parameters.
 _IN_CHUNK = 900
@@ -161,3 +161,46 @@ def find_api_client(db: Session, *, org_id: int, name: str) -> ApiClient | None:
         .order_by(ApiClient.created_at, ApiClient.client_id)
         .limit(1)
     )
+
+
+# -- who a notification goes to (messaging) -----------------------------------------------------------
+
+
+def find_citizen_person_id(db: Session, account_id: uuid.UUID) -> uuid.UUID | None:
+    """The person a citizen account belongs to; None for a staff account or no account."""
+    return db.scalar(select(Account.person_id).where(Account.id == account_id, Account.kind == "citizen"))
+
+
+def person_ids_by_resident_id(db: Session, resident_ids: Collection[str]) -> dict[str, uuid.UUID]:
+    """Registered people's ids by resident ID (upper case), in few statements; unregistered IDs are left
+    out."""
+    wanted = sorted({r.upper() for r in resident_ids})
+    found: dict[str, uuid.UUID] = {}
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start : start + _IN_CHUNK]
+        rows = db.execute(select(Person.resident_id, Person.id).where(Person.resident_id.in_(chunk)))
+        found.update((resident_id, person_id) for resident_id, person_id in rows)
+    return found
+
+
+def representative_ids_by_uscc(db: Session, usccs: Collection[str]) -> dict[str, uuid.UUID]:
+    """Registered enterprises' legal representatives (person ids) by credit code (upper case)."""
+    wanted = sorted({u.upper() for u in usccs})
+    found: dict[str, uuid.UUID] = {}
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start : start + _IN_CHUNK]
+        rows = db.execute(
+            select(Enterprise.uscc, Enterprise.legal_representative_id).where(Enterprise.uscc.in_(chunk))
+        )
+        found.update((uscc, person_id) for uscc, person_id in rows)
+    return found
+
+
+def existing_person_ids(db: Session, person_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of ``person_ids`` are registered people."""
+    wanted = sorted(set(person_ids))
+    found: set[uuid.UUID] = set()
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start : start + _IN_CHUNK]
+        found.update(db.scalars(select(Person.id).where(Person.id.in_(chunk))))
+    return found
