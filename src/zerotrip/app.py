@@ -24,6 +24,7 @@ from zerotrip.datahub.tasks import escalate_overdue
 from zerotrip.db import make_engine, make_sessionmaker
 from zerotrip.identity.api import router as identity_router
 from zerotrip.keys import KeyStore
+from zerotrip.messaging.api_live import router as messaging_live_router
 from zerotrip.messaging.api_notices import router as messaging_notices_router
 from zerotrip.messaging.tasks import deliver_due
 from zerotrip.services.api import router as services_router
@@ -65,6 +66,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        hub = getattr(app.state, "notice_hub", None)
+        if hub is not None:
+            await hub.close()
 
 
 async def _every(interval: int, name: str, job: Callable[[], int]) -> None:
@@ -113,6 +117,8 @@ def create_app(
     app.include_router(certificates_well_known)
     app.include_router(services_router)
     app.include_router(services_applications_router)
+    # Before the notices router, whose /notices/{notice_id} would take /notices/stream.
+    app.include_router(messaging_live_router)
     app.include_router(messaging_notices_router)
     install_web(app, settings)
     return app

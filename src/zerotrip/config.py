@@ -253,6 +253,31 @@ class NoticesSettings(BaseModel):
             " names while someone has still not read or acknowledged."
         ),
     )
+    live_poll_seconds: float = Field(
+        0.5,
+        gt=0,
+        le=10,
+        description=(
+            "How often each server worker with open live notice streams asks the database (once, whoever"
+            " is listening) for newly published notices; a new notice reaches open pages within about this"
+            " time."
+        ),
+    )
+    live_heartbeat_seconds: float = Field(
+        15,
+        gt=0,
+        le=300,
+        description="Seconds between keep-alive comments on an idle live notice stream.",
+    )
+    live_stream_max_seconds: float = Field(
+        600,
+        ge=5,
+        le=86_400,
+        description=(
+            "A live notice stream ends after about this long (give or take a tenth); the browser reconnects"
+            " at once, resuming from its last event, and the server checks the session again."
+        ),
+    )
 
 
 class BookingSettings(BaseModel):

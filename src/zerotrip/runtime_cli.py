@@ -139,6 +139,9 @@ def _serve(settings: Settings, *, host: str | None, port: int | None, workers: i
         workers=workers,
         proxy_headers=True,
         log_level="info",
+        # Open live notice streams never end by themselves: cut them this long after a stop is asked for
+        # (browsers reconnect to whichever worker is up).
+        timeout_graceful_shutdown=5,
     )
     try:
         sock = listening_socket(bind_host, bind_port)

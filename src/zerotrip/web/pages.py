@@ -18,6 +18,7 @@ from zerotrip.web import (
     certificates_wallet_pages,
     datahub_pages,
     home_pages,
+    messaging_pages,
     my_data_pages,
     open_pages,
     services_apply_pages,
@@ -87,3 +88,4 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
     app.include_router(certificates_use_pages.router)
     app.include_router(services_pages.router)
     app.include_router(services_apply_pages.router)
+    app.include_router(messaging_pages.router)
