@@ -27,6 +27,7 @@ from zerotrip.keys import KeyStore
 from zerotrip.messaging.api_live import router as messaging_live_router
 from zerotrip.messaging.api_notices import router as messaging_notices_router
 from zerotrip.messaging.tasks import deliver_due
+from zerotrip.messaging.tasks_notices import send_reminders
 from zerotrip.services.api import router as services_router
 from zerotrip.services.api_applications import router as services_applications_router
 from zerotrip.web import install_web
@@ -37,8 +38,8 @@ log = logging.getLogger("zerotrip")
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Background duties of a running server: sealing the audit log, escalating late share requests, and
-    (for the demo) sending citizen notifications."""
+    """Background duties of a running server: sealing the audit log, escalating late share requests,
+    reminding staff of notices they have not read, and (for the demo) sending citizen notifications."""
     settings: Settings = app.state.settings
     jobs: list[tuple[str, int, Callable[[], int]]] = [
         (
@@ -55,6 +56,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             "sent notifications",
             math.ceil(settings.messaging.poll_seconds) if settings.messaging.in_process_worker else 0,
             lambda: deliver_due(app.state.session_factory, settings),
+        ),
+        (
+            "sent notice reminder rounds",
+            settings.notices.reminder_interval_seconds,
+            lambda: send_reminders(app.state.session_factory, settings=settings.notices),
         ),
     ]
     tasks = [asyncio.create_task(_every(interval, name, job)) for name, interval, job in jobs if interval > 0]

@@ -31,6 +31,7 @@ LAZY_COMMANDS = {
     "certificates": "zerotrip.certificates.cli:app",
     "services": "zerotrip.services.cli:app",
     "worker": "zerotrip.messaging.cli_notifications:app/worker",
+    "notices": "zerotrip.messaging.cli_notices:app",
 }
 
 
