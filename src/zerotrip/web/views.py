@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from zerotrip.identity import queries
 from zerotrip.identity.actor import Actor
+from zerotrip.messaging.notices_queries import list_inbox
 from zerotrip.problems import NotAllowed
 from zerotrip.services.application_queries import list_own_applications
 from zerotrip.web.i18n import N_
@@ -54,6 +55,8 @@ class StaffHome:
     name: str
     units: tuple[UnitRole, ...]
     data_links: tuple[NavLink, ...]  # data work, for data stewards and platform administrators
+    unread_notices: int
+    is_notice_publisher: bool
 
 
 def citizen_home(db: Session, actor: Actor) -> CitizenHome:
@@ -89,5 +92,9 @@ def staff_home(db: Session, actor: Actor) -> StaffHome:
     )
     does_data_work = any(grant.role in DATA_ROLES for grant in actor.grants)
     return StaffHome(
-        name=actor.name, units=units, data_links=staff_links(actor, "") if does_data_work else ()
+        name=actor.name,
+        units=units,
+        data_links=staff_links(actor, "") if does_data_work else (),
+        unread_notices=list_inbox(db, actor=actor, per_page=1, unread_only=True).unread,
+        is_notice_publisher=any(grant.role == "notice_publisher" for grant in actor.grants),
     )
