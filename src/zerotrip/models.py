@@ -11,6 +11,7 @@ from zerotrip.identity import models as identity_models
 from zerotrip.messaging import models_notices as messaging_notices_models
 from zerotrip.messaging import models_notifications as messaging_notifications_models
 from zerotrip.services import models as services_models
+from zerotrip.services import models_workflow as services_workflow_models
 
 __all__ = [
     "audit_models",
@@ -22,6 +23,7 @@ __all__ = [
     "messaging_notifications_models",
     "metadata",
     "services_models",
+    "services_workflow_models",
 ]
 
 metadata = Base.metadata

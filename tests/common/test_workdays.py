@@ -99,3 +99,26 @@ def test_a_deadline_is_a_china_midnight_after_the_arrival(at: datetime, n: int) 
     assert (
         WEEKENDS_ONLY.working_days_between(at.astimezone(CHINA).date(), local.date() - timedelta(days=1)) == n
     )
+
+
+def test_a_deadline_extended_by_paused_working_days() -> None:
+    due = WEEKENDS_ONLY.deadline(datetime(2024, 6, 3, 9, 0, tzinfo=CHINA), 5)  # Monday + 5: the next Monday
+    assert due == datetime(2024, 6, 11, tzinfo=CHINA)
+    assert WEEKENDS_ONLY.extend(due, 0) == due
+    assert WEEKENDS_ONLY.extend(due, 1) == datetime(2024, 6, 12, tzinfo=CHINA)
+    assert WEEKENDS_ONLY.extend(due, 4) == datetime(2024, 6, 15, tzinfo=CHINA)  # Friday's end
+    assert WEEKENDS_ONLY.extend(due, 5) == datetime(2024, 6, 18, tzinfo=CHINA)  # over the weekend
+    assert NATIONAL_DAY.extend(datetime(2024, 10, 1, tzinfo=CHINA), 1) == datetime(2024, 10, 9, tzinfo=CHINA)
+
+
+@given(
+    calendar=calendars,
+    at=st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2025, 6, 1), timezones=st.just(UTC)),
+    n=st.integers(0, 20),
+    more=st.integers(0, 20),
+)
+def test_extending_a_deadline_is_counting_further(
+    calendar: WorkCalendar, at: datetime, n: int, more: int
+) -> None:
+    # n working days, then ``more`` working days, are n + more working days at once.
+    assert calendar.extend(calendar.deadline(at, n), more) == calendar.deadline(at, n + more)

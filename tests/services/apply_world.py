@@ -26,7 +26,7 @@ from zerotrip.demo.services import FUND_RENTING, demo_items, set_up_service_plat
 from zerotrip.identity import actions, auth
 from zerotrip.identity.actor import Actor, system
 from zerotrip.identity.secrets import hash_password
-from zerotrip.services import catalogue, instant
+from zerotrip.services import catalogue, instant, results
 from zerotrip.services.models import Item
 from zerotrip.services.schemas import ItemSpec, MaterialSpec, SourceSpec
 
@@ -236,7 +236,7 @@ def build_apply_world(db: Session, settings: Settings) -> ApplyWorld:
         ]
     _load(db, ACCOUNTS, accounts)
     _load(db, CONTRIBUTIONS, contributions)
-    letter = next(t for t in DEMO_TYPES if t.code == instant.DECISION_LETTER)
+    letter = next(t for t in DEMO_TYPES if t.code == results.DECISION_LETTER)
     type_code = (
         make_uscc(division_code="330000", serial=4242, registration_authority="1", category="1") + "001"
     )

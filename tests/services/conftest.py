@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from zerotrip.config import Settings
 
 from .apply_world import ApplyWorld, build_apply_world
+from .workflow_world import WorkflowWorld, build_workflow_world
 from .world import ServicesWorld, build_world
 
 
@@ -20,3 +21,8 @@ def world(db: Session) -> ServicesWorld:
 @pytest.fixture
 def apply_world(db: Session, settings: Settings) -> ApplyWorld:
     return build_apply_world(db, settings)
+
+
+@pytest.fixture
+def workflow_world(db: Session, settings: Settings) -> WorkflowWorld:
+    return build_workflow_world(db, settings)

@@ -70,5 +70,14 @@ class WorkCalendar:
         end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=CHINA)
         return end.astimezone(received_at.tzinfo)
 
+    def extend(self, deadline: datetime, working_days: int) -> datetime:
+        """A deadline made by ``deadline`` moved ``working_days`` working days later (a paused clock):
+        midnight (China time) after the working day that many working days after its last day."""
+        if deadline.tzinfo is None:
+            raise ValueError("deadline must be timezone-aware")
+        last = deadline.astimezone(CHINA).date() - timedelta(days=1)
+        end = datetime.combine(self.add_working_days(last, working_days) + timedelta(days=1), time.min, CHINA)
+        return end.astimezone(deadline.tzinfo) if working_days else deadline
+
 
 WEEKENDS_ONLY = WorkCalendar()

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zerotrip.identity import queries as identity_queries
-from zerotrip.identity.actor import Actor
+from zerotrip.identity.actor import ANONYMOUS, Actor
 from zerotrip.services.application_schemas import (
     ApplicationRead,
     ApplicationSummary,
@@ -24,6 +24,7 @@ from zerotrip.services.models import Application, Evidence, FormField, Item, Rul
 from zerotrip.services.permissions import can_read_applications_of, is_filer
 from zerotrip.services.queries import get_item
 from zerotrip.services.rules import RuleSetSpec
+from zerotrip.services.workflow_queries import workflow_read
 
 
 def get_application(db: Session, *, actor: Actor, number: str) -> Application:
@@ -33,8 +34,7 @@ def get_application(db: Session, *, actor: Actor, number: str) -> Application:
         raise ApplicationNotFound()
     if is_filer(actor, application.filed_by_person_id):
         return application
-    department = identity_queries.get_organisation(db, application.department_org_id)
-    if can_read_applications_of(actor, department.path):
+    if can_read_applications_of(actor, application.department_path, application.escalated_to_path):
         return application
     raise ApplicationNotFound()
 
@@ -73,7 +73,9 @@ def application_summaries(db: Session, applications: list[Application]) -> list[
     ]
 
 
-def application_read(db: Session, application: Application) -> ApplicationRead:
+def application_read(db: Session, application: Application, *, actor: Actor = ANONYMOUS) -> ApplicationRead:
+    """The whole application as ``actor`` (who may read it) sees it: whether they may rate it depends on
+    who they are."""
     item = db.get_one(Item, application.item_id)
     department = identity_queries.get_organisation(db, application.department_org_id)
     rule_set = db.get(RuleSet, application.rule_set_id) if application.rule_set_id else None
@@ -141,10 +143,16 @@ def application_read(db: Session, application: Application) -> ApplicationRead:
         ],
         transitions=[
             TransitionRead(
-                from_status=t.from_status, to_status=t.to_status, at=t.at, by=t.by, reason=t.reason
+                from_status=t.from_status,
+                to_status=t.to_status,
+                at=t.at,
+                by=t.by,
+                reason=t.reason,
+                step=t.step,
             )
             for t in transitions
         ],
+        workflow=workflow_read(db, application, actor=actor),
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from zerotrip.services.rules import RuleSetSpec
+from zerotrip.services.workflow_schemas import WorkflowRead
 
 ApplicationStatus = Literal[
     "draft", "submitted", "accepted", "in_review", "supplement", "approved", "refused", "withdrawn"
@@ -124,6 +125,7 @@ class TransitionRead(BaseModel):
     at: datetime
     by: str
     reason: str | None
+    step: str | None = Field(None, description="The workflow step it concerns.")
 
 
 class ApplicationRead(BaseModel):
@@ -146,6 +148,9 @@ class ApplicationRead(BaseModel):
     evidence: list[EvidenceRead]
     form: list[FormFieldRead]
     transitions: list[TransitionRead]
+    workflow: WorkflowRead | None = Field(
+        None, description="Where it stands in its office's workflow (none for a draft)."
+    )
 
 
 class ApplicationSummary(BaseModel):

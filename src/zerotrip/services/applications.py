@@ -1,10 +1,12 @@
 """Applications (办件): what applying, instant approval and the staff workflow share.
 
 An application's public number, finding an application for the applicant who filed it, its evidence, and
-``move``: every status change appends a transition and an audit event in the same transaction. The use
-cases live beside it: ``applying.py`` (the applicant's draft, preview, consent, uploads, submission and
-withdrawal), ``uploads.py`` (the files sent for materials), ``instant.py`` (the instant decision and the
-rule sets it is made under). Actions add and flush; the caller commits.
+``move``: every move of the workflow (``workflow.py``) is checked against its table and appends a
+transition and an audit event in the same transaction. The use cases live beside it: ``applying.py`` (the
+applicant's draft, preview, consent, submission and withdrawal), ``uploads.py`` (the files sent for
+materials), ``instant.py`` (the instant decision and the rule sets it is made under), ``reviewing.py``
+(the staff's moves), ``supplements.py`` (the applicant's answer to a supplement request). Actions add and
+flush; the caller commits.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from zerotrip.audit.actions import record_event
 from zerotrip.common import clock
 from zerotrip.identity.actor import Actor, system
 from zerotrip.problems import ValidationFailed
-from zerotrip.services.errors import ApplicationClosed, ApplicationNotFound
+from zerotrip.services import workflow
+from zerotrip.services.errors import ApplicationClosed, ApplicationNotFound, WrongStep
 from zerotrip.services.models import Application, Evidence, Transition
 from zerotrip.services.permissions import is_filer
+from zerotrip.services.workflow import Move
 
 SERVICES = system("services")  # the platform deciding and issuing for the services context
 NUMBER_PREFIX = "BJ"  # 办件
@@ -28,12 +32,18 @@ NUMBER_PREFIX = "BJ"  # 办件
 NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 NUMBER_LENGTH = 10
 FETCHED_KINDS = ("datahub", "certificate")  # sources read with the applicant's consent
-WITHDRAWABLE = ("draft", "submitted", "accepted", "in_review", "supplement")
-TRANSITION_EVENTS = {
-    "submitted": "services.application.submitted",
-    "approved": "services.application.approved",
-    "in_review": "services.application.referred",
-    "withdrawn": "services.application.withdrawn",
+WITHDRAWABLE = workflow.RULES["withdraw"].sources
+MOVE_EVENTS: dict[Move, str] = {
+    "submit": "services.application.submitted",
+    "refer": "services.application.referred",
+    "accept": "services.application.accepted",
+    "complete_review": "services.application.reviewed",
+    "approve": "services.application.approved",
+    "approve_instantly": "services.application.approved",
+    "refuse": "services.application.refused",
+    "request_supplement": "services.application.supplement_requested",
+    "resubmit": "services.application.resubmitted",
+    "withdraw": "services.application.withdrawn",
 }
 
 
@@ -93,18 +103,48 @@ def needs_upload(ev: Evidence) -> bool:
     )
 
 
-def move(db: Session, application: Application, to: str, *, actor: Actor, reason: str | None = None) -> None:
+def current_step(application: Application) -> dict[str, str] | None:
+    """The step the application is at ({"kind", "name", "presence"}); None for a draft."""
+    if application.step_index is None or not application.steps:
+        return None
+    return application.steps[application.step_index]
+
+
+def move(
+    db: Session,
+    application: Application,
+    how: Move,
+    *,
+    actor: Actor,
+    reason: str | None = None,
+    data: dict[str, object] | None = None,
+) -> None:
+    """Make one move of the workflow: checked against its table (ApplicationClosed when the application
+    is decided, withdrawn, a draft or waiting for the applicant; WrongStep when it is with its office at
+    another step), then the status and step change, a transition is
+    appended and an audit event (``MOVE_EVENTS``, with ``data`` added) recorded."""
+    step = current_step(application)
+    problem = workflow.why_not(how, application.status, step["kind"] if step else None)
+    if problem is not None:
+        # Decided, withdrawn, not yet sent or waiting for the applicant: closed to this move. Otherwise
+        # the application is with its office at another step (too early, or already past it).
+        waiting = application.status in (*workflow.FINAL_STATUSES, "draft", "supplement")
+        raise (ApplicationClosed if waiting else WrongStep)(problem)
     previous = application.status
+    to = workflow.target_of(how, resume_status=application.resume_status)
+    if application.step_index is not None:
+        application.step_index = workflow.step_after(how, application.steps, application.step_index)
     application.status = to
     application.updated_at = clock.now()
-    log_transition(db, application, previous, to, actor=actor, reason=reason)
+    step_name = step["name"] if step else None
+    log_transition(db, application, previous, to, actor=actor, reason=reason, step=step_name)
     record_event(
         db,
         actor=actor.principal,
-        action=TRANSITION_EVENTS[to],
+        action=MOVE_EVENTS[how],
         subject_type="service_application",
         subject_id=application.number,
-        data={"from": previous, "to": to, "reason": reason},
+        data={"from": previous, "to": to, "reason": reason, "step": step_name, **(data or {})},
     )
 
 
@@ -116,6 +156,7 @@ def log_transition(
     *,
     actor: Actor,
     reason: str | None = None,
+    step: str | None = None,
 ) -> None:
     db.add(
         Transition(
@@ -125,5 +166,6 @@ def log_transition(
             at=clock.now(),
             by=actor.principal,
             reason=reason,
+            step=step,
         )
     )

@@ -35,18 +35,17 @@ from zerotrip.identity import queries as identity_queries
 from zerotrip.identity.actor import Actor
 from zerotrip.keys import KeyStore
 from zerotrip.problems import FieldError, ValidationFailed
-from zerotrip.services import applications, instant, rules
+from zerotrip.services import applications, instant, routing, rules, workflow
 from zerotrip.services import evidence as evidence_source
 from zerotrip.services.application_schemas import EvidencePreview, FieldTitleRead, MaterialPreview
-from zerotrip.services.applications import FETCHED_KINDS, WITHDRAWABLE, needs_upload
+from zerotrip.services.applications import FETCHED_KINDS, needs_upload
 from zerotrip.services.errors import (
-    ApplicationClosed,
     ApplyingNotAllowed,
     EvidenceIncomplete,
     ServiceConsumerMissing,
 )
 from zerotrip.services.models import Application, Evidence, FormField, Item
-from zerotrip.services.queries import get_item, list_materials
+from zerotrip.services.queries import get_item, list_materials, list_steps
 
 # Labels of the identity fields (English msgids: the pages translate them).
 APPLICANT_LABELS = {
@@ -100,6 +99,9 @@ def start_application(
     )
     if existing is not None:
         return existing
+    office = routing.office_for(
+        db, item_department_id=item.department_org_id, level=item.level, applicant_division=division
+    )
     now = clock.now()
     application = Application(
         number=applications.new_number(db),
@@ -110,7 +112,12 @@ def start_application(
         applicant_name=name,
         filed_by_person_id=person.id,
         division_code=division,
-        department_org_id=item.department_org_id,
+        department_org_id=office.id,
+        department_path=office.path,
+        steps=[
+            {"kind": st.kind, "name": st.name, "presence": st.presence}
+            for st in list_steps(db, [item.id])[item.id]
+        ],
         status="draft",
         created_at=now,
         updated_at=now,
@@ -365,7 +372,9 @@ def submit_application(
         if ev.source_kind == "commitment":
             ev.state = "pledged"
     application.submitted_at = now
-    applications.move(db, application, "submitted", actor=actor)
+    application.due_at = workflow.calendar_of(settings).deadline(now, item.promised_days)
+    applications.move(db, application, "submit", actor=actor)
+    application.step_index = 0  # the first step: acceptance
     if item.is_instant:
         instant.decide_instantly(
             db, application, item, evidence, keys=keys, settings=settings, human_review=human_review
@@ -374,12 +383,11 @@ def submit_application(
 
 
 def withdraw_application(db: Session, *, actor: Actor, number: str, reason: str = "") -> Application:
-    """The applicant withdraws a draft or an application not yet decided. Raises ApplicationNotFound,
-    ApplicationClosed."""
+    """The applicant withdraws a draft or an application not yet decided (waiting, accepted, in review
+    or asked for a supplement). Raises ApplicationNotFound, ApplicationClosed."""
     application = applications.own_application(db, actor, number, lock=True)
-    if application.status not in WITHDRAWABLE:
-        raise ApplicationClosed(f"a {application.status} application cannot be withdrawn")
-    applications.move(db, application, "withdrawn", actor=actor, reason=reason.strip() or None)
+    applications.move(db, application, "withdraw", actor=actor, reason=reason.strip() or None)
+    application.paused_at = None  # a withdrawn application has no clock to resume
     return application
 
 

@@ -89,3 +89,46 @@ class ServiceConsumerMissing(Problem):
     slug = "services/consumer-missing"
     title = "The service platform may not read departments' data yet"
     status = 503
+
+
+# -- the workflow, supplements and ratings ------------------------------------------------------------
+
+
+class WrongStep(Conflict):
+    """The application is not at the step this action belongs to (it is accepted before it is reviewed,
+    and reviewed before it is decided)."""
+
+    slug = "services/wrong-step"
+    title = "The application is not at the step this action belongs to"
+
+
+class ReviewNotAllowed(NotAllowed):
+    """Acting on an application takes the reviewer role over the office it is with; others who may read
+    it (the platform administrator, the office above it) may not act on it."""
+
+    slug = "services/review-not-allowed"
+    title = "Handling this application takes the reviewer role over its office"
+
+
+class InvalidSupplementRequest(ValidationFailed):
+    """A supplement request lists nothing, names a material the application does not have, or names one
+    twice; ``errors`` point at the items (``#/items/1/material``)."""
+
+    slug = "services/invalid-supplement-request"
+    title = "The supplement request cannot be sent as it is"
+
+
+class SupplementIncomplete(ValidationFailed):
+    """Resubmitting needs an answer to every item of the supplement request; ``errors`` point at each
+    unanswered one (``#/items/2``)."""
+
+    slug = "services/supplement-incomplete"
+    title = "Some items of the supplement request are not answered yet"
+
+
+class RatingNotAllowed(Conflict):
+    """Only a completed (approved or refused) application is rated, once, by its applicant; only a bad
+    rating (2 or less) takes the department's rectification answer, once."""
+
+    slug = "services/rating-not-allowed"
+    title = "This application cannot be rated, or the rating answered, now"

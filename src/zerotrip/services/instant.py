@@ -16,23 +16,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zerotrip.audit.actions import record_event
-from zerotrip.certificates import actions as certificates_actions
 from zerotrip.common import clock
 from zerotrip.config import Settings
 from zerotrip.identity import queries as identity_queries
 from zerotrip.identity.actor import Actor
 from zerotrip.keys import KeyStore
 from zerotrip.problems import FieldError
-from zerotrip.services import applications, rules
+from zerotrip.services import applications, results, rules
 from zerotrip.services import evidence as evidence_source
 from zerotrip.services.applications import FETCHED_KINDS, SERVICES
 from zerotrip.services.errors import InvalidRules, NotItemManager
 from zerotrip.services.models import Application, Evidence, Item, RuleSet
 from zerotrip.services.permissions import can_define_items
 from zerotrip.services.queries import get_item, list_materials
+from zerotrip.services.results import APPROVED_DECISION
 
-DECISION_LETTER = "decision-letter"  # the certificates context's type for an application's result
-APPROVED_DECISION = "准予许可"
 ASKED_FOR_PERSON = "the applicant asked for a person to decide"
 RULES_DEFINED = "services.rules.defined"
 
@@ -71,37 +69,18 @@ def decide_instantly(
             reasons.append("rules not met: " + "; ".join(_describe(o) for o in failed))
     if reasons:
         application.review_reason = "; ".join(reasons)
-        applications.move(db, application, "in_review", actor=SERVICES, reason=application.review_reason)
+        applications.move(db, application, "refer", actor=SERVICES, reason=application.review_reason)
         return
     now = clock.now()
     application.decision_text = f"经按规则自动审核（秒批），准予办理“{item.name}”。"
     application.decided_at = now
     application.decided_by = SERVICES.principal
     applications.move(
-        db, application, "approved", actor=SERVICES, reason="instant approval: every rule passed"
+        db, application, "approve_instantly", actor=SERVICES, reason="instant approval: every rule passed"
     )
-    # The letter last: issuing counts it in the shared status list, whose row stays locked until commit.
-    if application.applicant_kind == "person":
-        # The decision letter is a person's certificate; an enterprise's decision stands without one.
-        department = identity_queries.get_organisation(db, item.department_org_id)
-        certificate = certificates_actions.issue_certificate(
-            db,
-            actor=SERVICES,
-            certificate_type=DECISION_LETTER,
-            holder_key=application.applicant_key,
-            claims={
-                "application_no": application.number,
-                "service_item": item.name,
-                "decision": APPROVED_DECISION,
-                "decision_text": application.decision_text,
-                "decided_on": now.astimezone(clock.CHINA).date().isoformat(),
-            },
-            keys=keys,
-            settings=settings,
-            issuer_org_code=department.code,
-            source_ref=application.number,
-        )
-        application.result_certificate_number = certificate.number
+    results.issue_decision_letter(
+        db, application, item, decision=APPROVED_DECISION, decided_at=now, keys=keys, settings=settings
+    )
 
 
 def _describe(outcome: rules.Outcome) -> str:

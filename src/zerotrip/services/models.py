@@ -175,8 +175,8 @@ class ItemVersion(Base):
 
 # -- instant approval and applications --------------------------------------------------------------------
 
-# An application's states. Applying sets draft, submitted, in_review, approved and withdrawn; the rest are
-# the staff workflow's (acceptance, supplement requests, refusal).
+# An application's states. Applying sets draft, submitted, in_review, approved and withdrawn; the staff
+# workflow (``workflow.py``) moves it through acceptance, reviews, supplement requests and the decision.
 APPLICATION_STATUSES = (
     "draft",  # being prepared by the applicant (kept until submitted or withdrawn)
     "submitted",  # sent, waiting for the department to accept it
@@ -187,6 +187,8 @@ APPLICATION_STATUSES = (
     "refused",
     "withdrawn",
 )
+# The states a supplement request (补正) can interrupt, and the application returns to when answered.
+RESUMABLE_STATUSES = ("submitted", "accepted", "in_review")
 APPLICANT_KINDS = ("person", "enterprise")
 # What happened to one material's evidence.
 EVIDENCE_STATES = (
@@ -251,12 +253,35 @@ class Application(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # -- the workflow (``workflow.py``, ``reviewing.py``, ``supplements.py``) --
+    # The office's materialised path (identity's ``/1/2/40/``): a reviewer's queue is a prefix scan.
+    department_path: Mapped[str] = mapped_column(String(255), nullable=False)
+    # The item's steps when the application started ({"kind", "name", "presence"}), and the current one.
+    steps: Mapped[list[dict[str, str]]] = mapped_column(JSONType, nullable=False)
+    step_index: Mapped[int | None] = mapped_column(Integer)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The promised time limit runs out at due_at (working days from submission, extended by supplements).
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # While a supplement request (补正) waits for the applicant the clock is paused.
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    paused_working_days: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    resume_status: Mapped[str | None] = mapped_column(String(12))
+    # Past due_at undecided: flagged to the office above (督办), once.
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    escalated_to_org_id: Mapped[int | None] = mapped_column(ForeignKey("identity_org.id"))
+    escalated_to_path: Mapped[str | None] = mapped_column(String(255))
+    refusal_reasons: Mapped[list[str] | None] = mapped_column(JSONType)
 
     __table_args__ = (
         CheckConstraint(f"status IN {APPLICATION_STATUSES!r}", name="status"),
         CheckConstraint(f"applicant_kind IN {APPLICANT_KINDS!r}", name="applicant_kind"),
+        CheckConstraint(
+            f"resume_status IS NULL OR resume_status IN {RESUMABLE_STATUSES!r}", name="resume_status"
+        ),
         Index("ix_services_application_filer", "filed_by_person_id", "created_at"),
         Index("ix_services_application_queue", "department_org_id", "status"),
+        Index("ix_services_application_office", "department_path", "status", "due_at"),
+        Index("ix_services_application_escalated", "escalated_to_path", "status"),
     )
 
 
@@ -329,7 +354,8 @@ class FormField(Base):
 
 
 class Transition(Base):
-    """One change of an application's status, appended and never changed (the audit log has the same)."""
+    """One step of an application's way: a change of status, or a review step completed; appended and never
+    changed (the audit log has the same)."""
 
     __tablename__ = "services_transition"
 
@@ -342,3 +368,5 @@ class Transition(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     by: Mapped[str] = mapped_column(String(120), nullable=False)
     reason: Mapped[str | None] = mapped_column(Text)
+    # The workflow step it concerns (a review step completed keeps the status but moves the step).
+    step: Mapped[str | None] = mapped_column(String(60))

@@ -24,7 +24,26 @@ def is_filer(actor: Actor, filed_by_person_id: object) -> bool:
     return actor.kind == "citizen" and actor.person_id is not None and actor.person_id == filed_by_person_id
 
 
-def can_read_applications_of(actor: Actor, department_path: str) -> bool:
-    """The implementing department's reviewers and the platform administrator over it read its
-    applications (the workflow decides who may act on which)."""
-    return actor.kind == "staff" and can_define_items(actor, department_path)
+def can_review(actor: Actor, office_path: str) -> bool:
+    """Handling an application (accepting, reviewing, asking for a supplement, deciding, answering its
+    rating) takes the reviewer role over the office it is with: staff of one county never act on another
+    county's applications, whose offices lie outside their subtree."""
+    return actor.kind == "staff" and permissions.has_role_over(actor, "reviewer", office_path)
+
+
+def can_read_applications_of(actor: Actor, office_path: str, escalated_to_path: str | None = None) -> bool:
+    """The office's reviewers and the platform administrator over it read its applications; so do the
+    office above it once an overdue one was escalated there (to urge it on, 督办)."""
+    if actor.kind != "staff":
+        return False
+    return can_define_items(actor, office_path) or (
+        escalated_to_path is not None and can_define_items(actor, escalated_to_path)
+    )
+
+
+def review_paths(actor: Actor, *, roles: tuple[str, ...] = ("reviewer",)) -> list[str]:
+    """The org subtrees (materialised paths) where ``actor`` holds one of ``roles``: the offices whose
+    applications are in their queue."""
+    if actor.kind != "staff":
+        return []
+    return sorted({g.org_path for g in actor.grants if g.role in roles})

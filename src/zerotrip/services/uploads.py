@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -42,6 +43,48 @@ def attach_upload(
     ev = applications.evidence_at(db, application, position)
     if not needs_upload(ev):
         raise InvalidUpload.field("file", "this material is fetched by the platform and takes no upload")
+    stored = store_upload(
+        application, position=position, filename=filename, content=content, settings=settings
+    )
+    ev.state = "uploaded"
+    ev.upload_path = stored.path
+    ev.upload_name = stored.name
+    ev.upload_type = stored.content_type
+    ev.upload_size = stored.size
+    ev.upload_sha256 = stored.sha256
+    ev.uploaded_at = clock.now()
+    application.updated_at = ev.uploaded_at
+    record_event(
+        db,
+        actor=actor.principal,
+        action=UPLOADED,
+        subject_type="service_application",
+        subject_id=application.number,
+        data={
+            "material": position,
+            "type": stored.content_type,
+            "size": stored.size,
+            "sha256": stored.sha256,
+        },
+    )
+    return application
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    path: str  # under the data directory
+    name: str  # as the applicant sent it
+    content_type: str
+    size: int
+    sha256: str
+
+
+def store_upload(
+    application: Application, *, position: int, filename: str, content: bytes, settings: Settings
+) -> StoredFile:
+    """Check a file (not empty, at most ``services.upload_max_bytes``, a PDF, PNG or JPEG by content) and
+    write it under ``DATA_DIR/uploads/APPLICATION/`` with a random name; a file already there is never
+    overwritten. Raises InvalidUpload."""
     if not content:
         raise InvalidUpload.field("file", "the file is empty")
     if len(content) > settings.services.upload_max_bytes:
@@ -58,24 +101,13 @@ def attach_upload(
     partial = target.with_suffix(".part")
     partial.write_bytes(content)
     partial.replace(target)  # a reader never sees half a file
-    digest = hashlib.sha256(content).hexdigest()
-    ev.state = "uploaded"
-    ev.upload_path = relative.as_posix()
-    ev.upload_name = (Path(filename).name or "upload")[:200]
-    ev.upload_type = content_type
-    ev.upload_size = len(content)
-    ev.upload_sha256 = digest
-    ev.uploaded_at = clock.now()
-    application.updated_at = ev.uploaded_at
-    record_event(
-        db,
-        actor=actor.principal,
-        action=UPLOADED,
-        subject_type="service_application",
-        subject_id=application.number,
-        data={"material": position, "type": content_type, "size": len(content), "sha256": digest},
+    return StoredFile(
+        path=relative.as_posix(),
+        name=(Path(filename).name or "upload")[:200],
+        content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
     )
-    return application
 
 
 def upload_kind(content: bytes) -> tuple[str, str] | None:
