@@ -30,6 +30,7 @@ from zerotrip.messaging.tasks import deliver_due
 from zerotrip.messaging.tasks_notices import send_reminders
 from zerotrip.services.api import router as services_router
 from zerotrip.services.api_applications import router as services_applications_router
+from zerotrip.services.api_workflow import router as services_workflow_router
 from zerotrip.web import install_web
 from zerotrip.web.request_id import RequestIdMiddleware
 
@@ -122,6 +123,8 @@ def create_app(
     app.include_router(certificates_router)
     app.include_router(certificates_well_known)
     app.include_router(services_router)
+    # Before the applicant's routes, so /applications/queue is not read as an application number.
+    app.include_router(services_workflow_router)
     app.include_router(services_applications_router)
     # Before the notices router, whose /notices/{notice_id} would take /notices/stream.
     app.include_router(messaging_live_router)

@@ -42,7 +42,7 @@ def start_application(body: ApplicationStart, db: DB, actor: CurrentActor) -> Ap
         application = applying.start_application(
             db, actor=actor, item_code=body.item_code, enterprise_uscc=body.enterprise_uscc
         )
-        return application_queries.application_read(db, application)
+        return application_queries.application_read(db, application, actor=actor)
 
 
 @router.get("/applications", response_model=ApplicationPage, summary="My applications")
@@ -62,7 +62,7 @@ def my_applications(
 def read_application(number: str, db: DB, actor: CurrentActor) -> ApplicationRead:
     with transaction(db):
         application = application_queries.get_application(db, actor=actor, number=number)
-        return application_queries.application_read(db, application)
+        return application_queries.application_read(db, application, actor=actor)
 
 
 @router.get(
@@ -88,7 +88,7 @@ def consent(
         application = applying.consent_and_fetch(
             db, actor=actor, number=number, settings=settings.services, positions=body.materials
         )
-        return application_queries.application_read(db, application)
+        return application_queries.application_read(db, application, actor=actor)
 
 
 @router.post(
@@ -99,7 +99,7 @@ def consent(
 def decline(number: str, position: int, db: DB, actor: CurrentActor) -> ApplicationRead:
     with transaction(db):
         application = applying.decline_consent(db, actor=actor, number=number, position=position)
-        return application_queries.application_read(db, application)
+        return application_queries.application_read(db, application, actor=actor)
 
 
 @router.put(
@@ -129,7 +129,7 @@ def upload(
             content=content,
             settings=settings,
         )
-        return application_queries.application_read(db, application)
+        return application_queries.application_read(db, application, actor=actor)
 
 
 @router.post(
@@ -153,14 +153,14 @@ def submit(
     # Read back after the commit: issuing the decision letter locks the shared status list's counter
     # until the transaction ends, so the answer is not built while holding it.
     with transaction(db):
-        return application_queries.application_read(db, application)
+        return application_queries.application_read(db, application, actor=actor)
 
 
 @router.post("/applications/{number}/withdraw", response_model=ApplicationRead, summary="Withdraw")
 def withdraw(number: str, body: WithdrawRequest, db: DB, actor: CurrentActor) -> ApplicationRead:
     with transaction(db):
         application = applying.withdraw_application(db, actor=actor, number=number, reason=body.reason)
-        return application_queries.application_read(db, application)
+        return application_queries.application_read(db, application, actor=actor)
 
 
 @router.get(

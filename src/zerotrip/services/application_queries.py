@@ -171,3 +171,14 @@ def rule_set_read(db: Session, item_code: str) -> RuleSetRead | None:
         defined_at=rule_set.defined_at,
         rules=spec.rules,
     )
+
+
+def uploaded_file(db: Session, application: Application, position: int) -> tuple[str, str, str] | None:
+    """(path under the data directory, media type, name as sent) of the file that stands for the material
+    at ``position`` now; None when none was uploaded. The caller checked who may read the application."""
+    ev = db.scalar(
+        select(Evidence).where(Evidence.application_id == application.id, Evidence.position == position)
+    )
+    if ev is None or ev.upload_path is None:
+        return None
+    return ev.upload_path, ev.upload_type or "application/octet-stream", ev.upload_name or "upload"

@@ -84,4 +84,9 @@ PROBLEM_TITLES = (
     N_("The file cannot be accepted"),
     N_("The instant-approval rules do not fit the service item"),
     N_("The service platform may not read departments' data yet"),
+    N_("The application is not at the step this action belongs to"),
+    N_("Handling this application takes the reviewer role over its office"),
+    N_("The supplement request cannot be sent as it is"),
+    N_("Some items of the supplement request are not answered yet"),
+    N_("This application cannot be rated, or the rating answered, now"),
 )
