@@ -1,4 +1,4 @@
-"""Migration 0010 gives the applications made before it their office's path and their item's steps."""
+"""Migration 0011 gives the applications made before it their office's path and their item's steps."""
 
 from __future__ import annotations
 
