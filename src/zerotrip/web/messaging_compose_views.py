@@ -20,8 +20,8 @@ from zerotrip.web.messaging_views import PRIORITY_LABELS
 from zerotrip.web.views import ROLE_LABELS
 
 FIELD_LABELS = {
-    "title": N_("Title"),
-    "body": N_("Text"),
+    "title": N_("Notice title"),
+    "body": N_("Notice text"),
     "priority": N_("Priority"),
     "targets": N_("Recipients"),
     "links": N_("Links"),

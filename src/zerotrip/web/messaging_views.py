@@ -30,7 +30,7 @@ PRIORITY_TONES = {"normal": "", "urgent": "badge-warn", "emergency": "badge-dang
 STATUS_LABELS = {
     "draft": N_("Draft"),
     "pending_approval": N_("Waiting for approval"),
-    "published": N_("Published"),
+    "published": N_("Notice published"),
     "rejected": N_("Refused"),
     "withdrawn": N_("Withdrawn"),
 }
