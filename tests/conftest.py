@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from zerotrip.app import create_app
-from zerotrip.config import AuditSettings, DatahubSettings, NoticesSettings, Settings
+from zerotrip.config import AuditSettings, DatahubSettings, NoticesSettings, ServicesSettings, Settings
 from zerotrip.db import make_engine
 from zerotrip.keys import KeyStore
 from zerotrip.migrations import upgrade
@@ -103,6 +103,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory, new_database: object) -> 
         key_passphrase=None,
         audit=AuditSettings(checkpoint_interval_seconds=0),
         datahub=DatahubSettings(escalation_interval_seconds=0),
+        services=ServicesSettings(escalation_interval_seconds=0),
         notices=NoticesSettings(reminder_interval_seconds=0),
     )
 

@@ -31,6 +31,7 @@ from zerotrip.messaging.tasks_notices import send_reminders
 from zerotrip.services.api import router as services_router
 from zerotrip.services.api_applications import router as services_applications_router
 from zerotrip.services.api_workflow import router as services_workflow_router
+from zerotrip.services.tasks import escalate_overdue as escalate_overdue_applications
 from zerotrip.web import install_web
 from zerotrip.web.request_id import RequestIdMiddleware
 
@@ -52,6 +53,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             "escalated overdue share requests",
             settings.datahub.escalation_interval_seconds,
             lambda: escalate_overdue(app.state.session_factory),
+        ),
+        (
+            "escalated overdue applications",
+            settings.services.escalation_interval_seconds,
+            lambda: escalate_overdue_applications(app.state.session_factory),
         ),
         (
             "sent notifications",

@@ -218,6 +218,17 @@ class ServicesSettings(BaseModel):
         le=100 * 1024 * 1024,
         description="Largest file an applicant may upload for one material (PDF, PNG or JPEG), in bytes.",
     )
+    escalation_interval_seconds: int = Field(
+        300,
+        ge=0,
+        le=86_400,
+        description=(
+            "How often a running server escalates applications past their promised time limit to the office"
+            " above the one handling them (`zerotrip services escalate` does it once); 0 turns it off."
+            " Deadlines count working days with the holidays of `datahub.holidays` and"
+            " `datahub.working_weekend_days`."
+        ),
+    )
 
 
 class NoticesSettings(BaseModel):

@@ -1,16 +1,24 @@
-"""``zerotrip services trips`` on a CSV catalogue: the figures as Rich tables and as JSON, and a bad file."""
+"""``zerotrip services trips`` on a CSV catalogue: the figures as Rich tables and as JSON, and a bad file;
+``export`` and ``escalate`` on a database."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from zerotrip.cli import app
+from zerotrip.common import clock
+from zerotrip.config import Settings
 from zerotrip.db import make_engine, make_sessionmaker, transaction
+from zerotrip.keys import KeyStore
 from zerotrip.services import catalogue_csv, queries
+from zerotrip.services.models import Application
 
+from .workflow_world import build_workflow_world, submitted_application
 from .world import build_world
 
 runner = CliRunner()
@@ -87,3 +95,26 @@ def test_export_writes_the_stored_catalogue(new_database, tmp_path: Path) -> Non
         assert catalogue_csv.read_catalogue(handle) == stored
     figures = runner.invoke(app, ["services", "trips", str(target), "--json"])
     assert json.loads(figures.output)["total"] == {"zero": 1, "one": 1, "more": 0, "total": 2}
+
+
+def test_escalate_flags_overdue_applications_once(new_database, tmp_path: Path, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    url = new_database(migrate=True)
+    own = settings.model_copy(update={"database_url": url, "data_dir": tmp_path})
+    engine = make_engine(url)
+    try:
+        with make_sessionmaker(engine)() as db, transaction(db):
+            world = build_workflow_world(db, own)
+            with clock.frozen(datetime(2024, 3, 4, 9, 0, tzinfo=UTC)):
+                number = submitted_application(
+                    db, world, world.xihu_resident, KeyStore(tmp_path / "keys")
+                ).number
+        args = ["--data-dir", str(tmp_path), "--database-url", url, "services", "escalate"]
+        first = runner.invoke(app, args)
+        assert first.exit_code == 0, first.output
+        assert "Escalated 1 overdue applications" in first.output
+        assert "Escalated 0 overdue" in runner.invoke(app, args).output
+        with make_sessionmaker(engine)() as db:
+            escalated = db.scalar(select(Application).where(Application.number == number))
+            assert escalated is not None and escalated.escalated_to_org_id == world.city_civil_id
+    finally:
+        engine.dispose()

@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 from zerotrip.audit.actions import record_event
 from zerotrip.common import clock
 from zerotrip.identity.actor import Actor, system
+from zerotrip.messaging import actions as messaging
 from zerotrip.problems import ValidationFailed
 from zerotrip.services import workflow
 from zerotrip.services.errors import ApplicationClosed, ApplicationNotFound, WrongStep
-from zerotrip.services.models import Application, Evidence, Transition
+from zerotrip.services.models import Application, Evidence, Item, Transition
 from zerotrip.services.permissions import is_filer
 from zerotrip.services.workflow import Move
 
@@ -44,6 +45,16 @@ MOVE_EVENTS: dict[Move, str] = {
     "request_supplement": "services.application.supplement_requested",
     "resubmit": "services.application.resubmitted",
     "withdraw": "services.application.withdrawn",
+}
+# The moves the person who filed the application is told of, with messaging's template for each; not
+# their own (submitting, answering a supplement request, withdrawing) nor a review step done.
+TOLD: dict[Move, str] = {
+    "refer": "services.application.referred",
+    "accept": "services.application.accepted",
+    "request_supplement": "services.application.supplement",
+    "approve": "services.application.approved",
+    "approve_instantly": "services.application.approved",
+    "refuse": "services.application.refused",
 }
 
 
@@ -122,7 +133,9 @@ def move(
     """Make one move of the workflow: checked against its table (ApplicationClosed when the application
     is decided, withdrawn, a draft or waiting for the applicant; WrongStep when it is with its office at
     another step), then the status and step change, a transition is
-    appended and an audit event (``MOVE_EVENTS``, with ``data`` added) recorded."""
+    appended, an audit event (``MOVE_EVENTS``, with ``data`` added) recorded and, for a move the
+    applicant should know of (``TOLD``), a notification written to the person who filed it (messaging
+    sends it after the commit)."""
     step = current_step(application)
     problem = workflow.why_not(how, application.status, step["kind"] if step else None)
     if problem is not None:
@@ -138,7 +151,7 @@ def move(
     application.updated_at = clock.now()
     step_name = step["name"] if step else None
     log_transition(db, application, previous, to, actor=actor, reason=reason, step=step_name)
-    record_event(
+    event = record_event(
         db,
         actor=actor.principal,
         action=MOVE_EVENTS[how],
@@ -146,6 +159,24 @@ def move(
         subject_id=application.number,
         data={"from": previous, "to": to, "reason": reason, "step": step_name, **(data or {})},
     )
+    template = TOLD.get(how)
+    if template is not None:
+        item = db.get_one(Item, application.item_id)
+        messaging.notify(
+            db,
+            person_id=application.filed_by_person_id,
+            template=template,
+            params={
+                "number": application.number,
+                "item_name": item.name,
+                "item_name_en": item.name_en or item.name,
+                "reason": reason or "",
+            },
+            # The audit event's digest tells this move from an earlier one of the same kind (a second
+            # supplement request).
+            dedupe_key=f"services.application:{application.number}:{how}:{event.digest.hex()[:32]}",
+            link=f"/me/applications/{application.number}",
+        )
 
 
 def log_transition(

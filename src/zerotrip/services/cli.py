@@ -1,4 +1,5 @@
-"""``zerotrip services``: trip analysis of any catalogue given as CSV, and the stored catalogue exported."""
+"""``zerotrip services``: trip analysis of any catalogue given as CSV, the stored catalogue exported, and
+overdue applications escalated (what a running server does every ``services.escalation_interval_seconds``)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from rich.table import Table
 
 from zerotrip.config import Settings
 from zerotrip.db import make_engine, make_sessionmaker, transaction
-from zerotrip.services import catalogue_csv, trips
+from zerotrip.services import catalogue_csv, tasks, trips
 from zerotrip.services.errors import InvalidCatalogueFile
 
-app = typer.Typer(help="Service items: trip analysis and the catalogue as CSV.", no_args_is_help=True)
+app = typer.Typer(
+    help="Service items: trip analysis, the catalogue as CSV, and escalating overdue applications.",
+    no_args_is_help=True,
+)
 console = Console()
 BAND_HEADS = ("0 trips", "1 trip", "more", "items", "zero-trip share")
 
@@ -67,6 +71,19 @@ def export_command(
     finally:
         engine.dispose()
     console.print(f"Wrote {written:,} items to {target}")
+
+
+@app.command("escalate")
+def escalate_command(ctx: typer.Context) -> None:
+    """Escalate every application past its promised time limit, not yet escalated, to the office above
+    the one handling it (audited), and say how many."""
+    settings: Settings = ctx.obj
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        escalated = tasks.escalate_overdue(make_sessionmaker(engine))
+    finally:
+        engine.dispose()
+    console.print(f"Escalated {escalated:,} overdue applications")
 
 
 def _share(bands: trips.Bands) -> str:

@@ -6,8 +6,8 @@ Only the reviewers of the office an application is with act on it (``permissions
 who may read it (the platform administrator over the office, the office above once it was escalated) are
 refused with ReviewNotAllowed, and anyone else is told there is no such application. Every move goes
 through ``applications.move`` (checked against the workflow table, a transition and an audit event in the
-same transaction); the applicant is told through ``notices.tell_applicant``. Actions add and flush; the
-caller commits.
+same transaction, and the applicant told of it through messaging). Actions add and flush; the caller
+commits.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from zerotrip.config import Settings
 from zerotrip.identity.actor import Actor
 from zerotrip.keys import KeyStore
 from zerotrip.problems import FieldError, ValidationFailed
-from zerotrip.services import applications, notices, results, routing, workflow
+from zerotrip.services import applications, results, routing, workflow
 from zerotrip.services.applications import SERVICES, normalise_number
 from zerotrip.services.errors import ApplicationNotFound, InvalidSupplementRequest, ReviewNotAllowed
 from zerotrip.services.models import Application, Item
@@ -56,7 +56,6 @@ def accept_application(db: Session, *, actor: Actor, number: str, note: str = ""
     application = held_application(db, actor, number)
     applications.move(db, application, "accept", actor=actor, reason=note.strip() or None)
     application.accepted_at = clock.now()
-    notices.tell_applicant(db, application, _item(db, application), event="accepted")
     return application
 
 
@@ -140,13 +139,6 @@ def request_supplement(
                 detail=spec.detail.strip(),
             )
         )
-    notices.tell_applicant(
-        db,
-        application,
-        _item(db, application),
-        event="supplement",
-        reason="；".join(spec.detail.strip() for spec in items),
-    )
     return request
 
 
@@ -169,7 +161,6 @@ def approve_application(
     application.decision_text = decision_text.strip() or f"经审查，准予办理“{item.name}”。"
     application.decided_at = now
     application.decided_by = actor.principal
-    notices.tell_applicant(db, application, item, event="approved")
     results.issue_decision_letter(
         db,
         application,
@@ -206,7 +197,6 @@ def refuse_application(
     application.decision_text = f"经审查，不予办理“{item.name}”。理由：{numbered}"
     application.decided_at = now
     application.decided_by = actor.principal
-    notices.tell_applicant(db, application, item, event="refused", reason="；".join(given))
     results.issue_decision_letter(
         db,
         application,
