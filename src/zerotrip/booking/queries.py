@@ -264,13 +264,14 @@ def appointment_reads(
     """Reads of many appointments in three statements (slots, sites, names)."""
     slots = {s.id: s for s in db.scalars(select(Slot).where(Slot.id.in_({a.slot_id for a in appointments})))}
     sites = {s.id: s for s in db.scalars(select(Site).where(Site.id.in_({a.site_id for a in appointments})))}
-    names = dict(
-        db.execute(
+    names = {
+        person_id: name
+        for person_id, name in db.execute(
             select(Profile.person_id, Profile.name).where(
                 Profile.person_id.in_({a.person_id for a in appointments})
             )
-        ).tuples()
-    )
+        )
+    }
     reads = []
     for a in appointments:
         slot, site, product = slots[a.slot_id], sites[a.site_id], get_product(a.product_code)

@@ -13,6 +13,9 @@ from zerotrip.config import Settings
 from zerotrip.problems import Problem
 from zerotrip.web import (
     auth_pages,
+    booking_my_pages,
+    booking_pages,
+    booking_site_pages,
     certificates_pages,
     certificates_use_pages,
     certificates_wallet_pages,
@@ -89,3 +92,6 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
     app.include_router(services_pages.router)
     app.include_router(services_apply_pages.router)
     app.include_router(messaging_pages.router)
+    app.include_router(booking_pages.router)
+    app.include_router(booking_my_pages.router)
+    app.include_router(booking_site_pages.router)
