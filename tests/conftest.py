@@ -104,7 +104,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory, new_database: object) -> 
         audit=AuditSettings(checkpoint_interval_seconds=0),
         datahub=DatahubSettings(escalation_interval_seconds=0),
         services=ServicesSettings(escalation_interval_seconds=0),
-        notices=NoticesSettings(reminder_interval_seconds=0),
+        notices=NoticesSettings(reminder_interval_seconds=0, headcount_check_seconds=0),
     )
 
 

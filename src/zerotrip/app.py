@@ -27,7 +27,7 @@ from zerotrip.keys import KeyStore
 from zerotrip.messaging.api_live import router as messaging_live_router
 from zerotrip.messaging.api_notices import router as messaging_notices_router
 from zerotrip.messaging.tasks import deliver_due
-from zerotrip.messaging.tasks_notices import send_reminders
+from zerotrip.messaging.tasks_notices import check_headcount, send_reminders
 from zerotrip.services.api import router as services_router
 from zerotrip.services.api_applications import router as services_applications_router
 from zerotrip.services.api_workflow import router as services_workflow_router
@@ -68,6 +68,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             "sent notice reminder rounds",
             settings.notices.reminder_interval_seconds,
             lambda: send_reminders(app.state.session_factory, settings=settings.notices),
+        ),
+        (
+            "rebuilt the staff headcount",
+            settings.notices.headcount_check_seconds,
+            lambda: check_headcount(app.state.session_factory),
         ),
     ]
     tasks = [asyncio.create_task(_every(interval, name, job)) for name, interval, job in jobs if interval > 0]

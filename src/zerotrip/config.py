@@ -255,6 +255,16 @@ class NoticesSettings(BaseModel):
             " acknowledged a notice after its reminder time); 0 turns it off."
         ),
     )
+    headcount_check_seconds: int = Field(
+        300,
+        ge=0,
+        le=86_400,
+        description=(
+            "How often a running server counts the staff memberships to check the per-unit headcount that"
+            " roll-ups use (new staff are folded in at once; a removed membership, or one committed late,"
+            " is found by this check and the headcount rebuilt); 0 turns it off."
+        ),
+    )
     reminder_max_rounds: int = Field(
         3,
         ge=1,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zerotrip.common.divisions import children_of, cities
@@ -20,6 +21,7 @@ from zerotrip.config import NoticesSettings
 from zerotrip.identity import actions, auth
 from zerotrip.identity.actor import Actor, system
 from zerotrip.messaging import notices, notices_queries, notices_receipts, rollups
+from zerotrip.messaging.models_notices import NoticeReceipt, NoticeTally
 from zerotrip.messaging.notices_targeting import (
     ROLE_BITS,
     Position,
@@ -176,6 +178,21 @@ def check(
     for a in ackers:
         notices_receipts.acknowledge(db, actor=actors[a], notice_id=notice.id)
     db.flush()
+
+    # The per-unit tallies say what the receipts say.
+    tallies = {
+        t.org_id: (t.read_count, t.acked_count)
+        for t in db.scalars(select(NoticeTally).where(NoticeTally.notice_id == notice.id))
+    }
+    counted = {
+        org_id: (int(read), int(acked))
+        for org_id, read, acked in db.execute(
+            select(NoticeReceipt.org_id, func.count(), func.count(NoticeReceipt.acked_at))
+            .where(NoticeReceipt.notice_id == notice.id)
+            .group_by(NoticeReceipt.org_id)
+        )
+    }
+    assert tallies == counted
 
     def expected(path: str, *, exact: bool = False) -> tuple[int, int, int]:
         keys = [

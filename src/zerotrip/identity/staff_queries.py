@@ -52,6 +52,11 @@ def subtree_clause(column: ColumnElement[str] | QueryableAttribute[str], path: s
     return and_(column >= path, column < upper, column.like(path + "%"))
 
 
+def max_membership_id(db: Session) -> int:
+    """The highest membership id (0 when there are none): one probe of the primary key's index."""
+    return int(db.scalar(select(func.coalesce(func.max(Membership.id), 0))) or 0)
+
+
 def membership_watermark(db: Session) -> tuple[int, int]:
     """(highest membership id, number of memberships), in one statement so both see the same rows."""
     row = db.execute(select(func.coalesce(func.max(Membership.id), 0), func.count(Membership.id))).one()

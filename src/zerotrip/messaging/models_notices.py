@@ -2,8 +2,9 @@
 
 Publishing writes the notice and its few targets, never a row per recipient. Whom a notice reaches is
 worked out when someone asks: an inbox matches the notice's targets against the asker's memberships; a
-roll-up sums ``messaging_org_headcount`` (staff per unit and set of roles) for the recipients and groups
-the receipts by the reader's unit path for the readers. Receipts are written when someone reads.
+roll-up sums ``messaging_org_headcount`` (staff per unit and set of roles) for the recipients and the
+per-unit tallies of the receipts (``messaging_notice_tally``) for the readers. Receipts and tallies are
+written when someone reads.
 """
 
 from __future__ import annotations
@@ -144,6 +145,22 @@ class NoticeReceipt(Base):
         # An inbox reads the reader's own receipts from this one.
         Index("ix_messaging_notice_receipt_reader", "account_id", "notice_id", "read_at", "acked_at"),
     )
+
+
+class NoticeTally(Base):
+    """How many of a unit's staff have read and acknowledged a notice: one row per notice and unit where
+    someone has read, kept in step with the receipts in the same transaction, so a roll-up reads a row per
+    unit instead of counting every receipt."""
+
+    __tablename__ = "messaging_notice_tally"
+
+    notice_id: Mapped[int] = mapped_column(ForeignKey("messaging_notice.id"), primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("identity_org.id"), primary_key=True)
+    org_path: Mapped[str] = mapped_column(String(255), nullable=False)
+    read_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    acked_count: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __table_args__ = (Index("ix_messaging_notice_tally_notice_id_org_path", "notice_id", "org_path"),)
 
 
 class NoticeReminder(Base):

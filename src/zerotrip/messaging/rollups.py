@@ -2,10 +2,11 @@
 directly under it (drilling down one level at a time), and the list of those who have not read.
 
 Recipients come from the headcount (``rollups_headcount``): the staff of each unit per set of roles, summed
-where a target of the notice matches. Readers come from the receipts, grouped by the reader's unit path
-(an index-only scan of one notice's receipts). Nobody is fanned out: the work grows with the number of
-units and of receipts, not with the number of recipients who have not read. Someone who works in two units
-the notice reached counts in both, so a unit's figures are the sum of its own staff's and its sub-units'.
+where a target of the notice matches. Readers come from the notice's per-unit tallies, which reading and
+acknowledging keep in step with the receipts. Nobody is fanned out: a roll-up reads a few rows per unit,
+whatever the number of recipients or readers. Someone who works in two units the notice reached counts in
+both, so a unit's figures are the sum of its own staff's and its sub-units'. Those who have not read are a
+set difference: the memberships the targets match, less those with a receipt.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from zerotrip.identity.actor import Actor
 from zerotrip.identity.staff_queries import positions_select, subtree_clause
 from zerotrip.messaging import notices_permissions as perms
 from zerotrip.messaging.errors_notices import FollowNotAllowed, NoticeNotFound
-from zerotrip.messaging.models_notices import Notice, NoticeReceipt, NoticeTarget, OrgHeadcount
+from zerotrip.messaging.models_notices import Notice, NoticeReceipt, NoticeTally, NoticeTarget, OrgHeadcount
 from zerotrip.messaging.notices_queries import VISIBLE_TO_RECIPIENTS, notice_targets, reached_in
 from zerotrip.messaging.notices_targeting import Target, roles_of
 from zerotrip.messaging.rollups_headcount import ensure_headcount
@@ -84,9 +85,9 @@ def rollup(db: Session, *, actor: Actor, notice_id: int, unit_id: int | None = N
         .group_by(OrgHeadcount.org_path)
     ).all()
     readers = db.execute(
-        select(NoticeReceipt.org_path, func.count(), func.count(NoticeReceipt.acked_at))
-        .where(NoticeReceipt.notice_id == notice.id, subtree_clause(NoticeReceipt.org_path, unit.path))
-        .group_by(NoticeReceipt.org_path)
+        select(NoticeTally.org_path, NoticeTally.read_count, NoticeTally.acked_count).where(
+            NoticeTally.notice_id == notice.id, subtree_clause(NoticeTally.org_path, unit.path)
+        )
     ).all()
     totals: dict[str, list[int]] = {}
     for path, staff in recipients:

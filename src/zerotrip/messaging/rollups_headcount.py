@@ -5,12 +5,14 @@ of a million staff for every roll-up would read a million rows; the headcount ho
 set of roles held there (a few thousand rows for the province), from which the recipients of any target
 are a sum. A staff member counts once in each unit they work in, with the set of roles they hold there.
 
-The headcount remembers the memberships it was derived from (the highest id and how many there were).
-``ensure_headcount`` compares that with identity's table in one cheap statement: when new memberships
-arrived it folds just those in (the common case: staff were added); when anything else changed (the count
-does not add up: a membership removed, or one committed late under a lower id) it rebuilds the whole
-table from one statement, so the counts and the watermark always come from the same rows. Refreshers take
-turns on the state row's lock.
+The headcount remembers the memberships it was derived from: the highest id and how many there were. A
+roll-up first calls ``ensure_headcount``, which reads identity's highest membership id (one index probe)
+and, when staff were added, folds just those memberships in. Anything else (a membership removed, or one
+committed late under a lower id than one already folded) shows as a difference in the number of
+memberships, which ``verify_headcount`` checks in the background (counting a million memberships takes a
+third of a second, too much for every roll-up) and answers by rebuilding the table from one statement, so
+the counts and the watermark always come from the same rows. Refreshers take turns on the state row's
+lock.
 """
 
 from __future__ import annotations
@@ -32,18 +34,38 @@ STATE_ID = 1
 
 
 def ensure_headcount(db: Session) -> datetime:
-    """Bring the headcount up to date with the memberships; returns when it was last derived. Writes
-    only when memberships changed since."""
-    max_id, count = staff_queries.membership_watermark(db)
+    """Fold memberships added since the headcount was derived into it (a roll-up calls this first); returns
+    when it was last derived. Looks only at the highest membership id, one index probe; writes only when
+    there are new memberships. Anything else (a membership removed, one committed late under a lower id)
+    is found by ``verify_headcount``, which a running server calls every
+    ``notices.headcount_check_seconds``."""
+    max_id = staff_queries.max_membership_id(db)
     state = db.get(HeadcountState, STATE_ID)
-    if state is not None and (state.membership_max_id, state.membership_count) == (max_id, count):
+    if state is not None and state.membership_max_id == max_id:
         return state.refreshed_at
     state = _locked_state(db)
-    if (state.membership_max_id, state.membership_count) == staff_queries.membership_watermark(db):
+    if state.membership_max_id == staff_queries.max_membership_id(db):
         return state.refreshed_at  # another refresher did it while we waited for the lock
-    if state.membership_max_id < 0 or not _fold_in_new(db, state):
+    if state.membership_max_id < 0 or state.membership_max_id > max_id or not _fold_in_new(db, state):
         rebuild_headcount(db, state)
     return state.refreshed_at
+
+
+def verify_headcount(db: Session) -> bool:
+    """Compare the headcount's watermark (highest id and number of memberships) with identity's table in
+    one statement (a count of every membership: a background duty, not a request's) and rebuild it when
+    they differ; True when it was rebuilt."""
+    state = db.get(HeadcountState, STATE_ID)
+    if state is not None and (
+        state.membership_max_id,
+        state.membership_count,
+    ) == staff_queries.membership_watermark(db):
+        return False
+    state = _locked_state(db)
+    if (state.membership_max_id, state.membership_count) == staff_queries.membership_watermark(db):
+        return False
+    rebuild_headcount(db, state)
+    return True
 
 
 def rebuild_headcount(db: Session, state: HeadcountState | None = None) -> int:
@@ -112,12 +134,11 @@ def _positions() -> Any:
 
 def _fold_in_new(db: Session, state: HeadcountState) -> bool:
     """Move each person and unit touched by memberships newer than the state's from the old set of roles
-    to the new one. False when the memberships changed otherwise (the caller rebuilds)."""
+    to the new one. False when there are none to fold (the caller rebuilds)."""
     since = state.membership_max_id
     m = staff_queries.memberships_select().subquery()
     touched = select(m.c.account_id, m.c.org_id).where(m.c.membership_id > since).distinct().subquery()
     all_m = staff_queries.memberships_select().subquery()
-    max_id, count = staff_queries.watermark_columns()
     rows = db.execute(
         select(
             all_m.c.org_id,
@@ -126,8 +147,7 @@ def _fold_in_new(db: Session, state: HeadcountState) -> bool:
             _mask(all_m.c.role, all_m.c.membership_id <= since).label("old_mask"),
             _mask(all_m.c.role).label("new_mask"),
             func.sum(case((all_m.c.membership_id > since, 1), else_=0)).label("added"),
-            max_id,
-            count,
+            func.max(all_m.c.membership_id).label("newest"),
         )
         .join(
             touched,
@@ -136,9 +156,6 @@ def _fold_in_new(db: Session, state: HeadcountState) -> bool:
         .group_by(all_m.c.account_id, all_m.c.org_id, all_m.c.org_path, all_m.c.division_code)
     ).all()
     if not rows:
-        return False
-    added = sum(int(r.added) for r in rows)
-    if state.membership_count + added != int(rows[0][7]):
         return False
     deltas: dict[tuple[int, int], int] = defaultdict(int)
     where: dict[int, tuple[str, str]] = {}
@@ -166,7 +183,8 @@ def _fold_in_new(db: Session, state: HeadcountState) -> bool:
             db.delete(row)
         else:
             row.staff += delta
-    state.membership_max_id, state.membership_count = int(rows[0][6]), int(rows[0][7])
+    state.membership_max_id = max(int(r.newest) for r in rows)
+    state.membership_count += sum(int(r.added) for r in rows)
     state.refreshed_at = clock.now()
     db.flush()
     return True

@@ -8,7 +8,7 @@ from zerotrip.common import clock
 from zerotrip.config import NoticesSettings
 from zerotrip.db import transaction
 from zerotrip.messaging.notices_reminders import due_notices, remind
-from zerotrip.messaging.rollups_headcount import rebuild_headcount
+from zerotrip.messaging.rollups_headcount import rebuild_headcount, verify_headcount
 
 
 def send_reminders(session_factory: sessionmaker[Session], *, settings: NoticesSettings) -> int:
@@ -27,3 +27,9 @@ def refresh_headcount(session_factory: sessionmaker[Session]) -> int:
     after a bulk load); returns its number of rows."""
     with session_factory() as db, transaction(db):
         return rebuild_headcount(db)
+
+
+def check_headcount(session_factory: sessionmaker[Session]) -> int:
+    """Rebuild the staff headcount per unit if it no longer matches the memberships; 1 if it was rebuilt."""
+    with session_factory() as db, transaction(db):
+        return int(verify_headcount(db))

@@ -1,0 +1,263 @@
+"""A staff member's inbox page and marking a notice read, with 1.21 million staff and 1,000 live notices on
+PostgreSQL.
+
+Run: .venv/bin/python bench/notice_inbox.py [--staff 1210000] [--notices 1000] [--sample 2000]
+     [--pg-url postgresql://postgres@127.0.0.1:5432/postgres] [--database NAME] [--keep]
+
+Makes a throwaway database (``notices_staff.py``) and publishes ``--notices`` notices through the action,
+spread over the last seven days: 5 % to the whole province, 25 % to a city, 40 % to a county, 20 % to one
+department, 10 % to one role across the province (reviewers, data stewards …); 15 % urgent and 5 %
+emergency. Then ``--sample`` staff are drawn at random; for each, half of the notices addressed to them
+(worked out by the targeting rules) get a receipt, written with COPY, and 300,000 other staff have read
+the first province-wide notice, so the receipts table is not empty around them. Each sampled staff member then
+(1) opens their inbox: page 1 of 20, unread urgent first, with the totals (``list_inbox`` in a
+transaction, as the API route runs it), and (2) marks the first unread notice on it read (``mark_read``
+and the commit). Their grants are loaded beforehand, as signing in does. Reports p50/p95/p99 of both and
+how many notices an inbox held. Drops the database at the end unless ``--keep``. Prints the figures and,
+last, one JSON line.
+
+Target (issue 7): p99 under 20 ms for both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+from notices_staff import STAFF, libpq_url, open_database, percentile, publisher
+from sqlalchemy import func, select, text
+
+from zerotrip.common import clock
+from zerotrip.config import NoticesSettings
+from zerotrip.db import make_engine, make_sessionmaker, transaction
+from zerotrip.identity import auth
+from zerotrip.identity.actor import Actor
+from zerotrip.identity.models import Membership, Organisation
+from zerotrip.messaging import notices, notices_queries, notices_receipts
+from zerotrip.messaging.models_notices import Notice, NoticeTarget
+from zerotrip.messaging.notices_targeting import Target, positions_of, reached_positions
+from zerotrip.messaging.schemas_notices import NoticeCreate, TargetSpec
+
+SETTINGS = NoticesSettings(approve_province_wide_emergency=False)
+ROLES = ["reviewer", "data_steward", "certificate_issuer", "site_operator"]
+
+
+def publish_live_notices(factory: object, count: int, rng: random.Random) -> None:
+    """``count`` notices from publishers at the units they target, published over the last seven days."""
+    with factory() as session:  # type: ignore[operator]
+        units = session.execute(select(Organisation.code, Organisation.kind, Organisation.id)).all()
+    cities = [u for u in units if u.kind == "city"]
+    counties = [u for u in units if u.kind == "county"]
+    departments = [u for u in units if u.kind == "department"]
+    now = datetime.now(UTC)
+    with factory() as session, transaction(session):  # type: ignore[operator]
+        actors: dict[str, Actor] = {}
+
+        def actor_for(code: str) -> Actor:
+            if code not in actors:
+                actors[code] = publisher(session, code, f"bench-pub-{code}")
+            return actors[code]
+
+        for n in range(count):
+            share = n / count
+            if share < 0.05:
+                code, target = "330000", TargetSpec()
+            elif share < 0.30:
+                code, target = rng.choice(cities).code, TargetSpec()
+            elif share < 0.70:
+                code, target = rng.choice(counties).code, TargetSpec()
+            elif share < 0.90:
+                code, target = rng.choice(departments).code, TargetSpec()
+            else:
+                code, target = "330000", TargetSpec(roles=[rng.choice(ROLES)])
+            roll = rng.random()
+            priority = "emergency" if roll < 0.05 else "urgent" if roll < 0.20 else "normal"
+            spec = NoticeCreate(
+                title=f"通知 {n}",
+                body="请各单位按要求落实。",
+                priority=priority,
+                requires_ack=priority != "normal",
+                targets=[target],
+                publish=True,
+            )
+            with clock.frozen(now - timedelta(days=7) + timedelta(days=7) * share):
+                notices.create_notice(session, actor=actor_for(code), spec=spec, settings=SETTINGS)
+
+
+def copy_receipts(url: str, rows: list[tuple[int, str, int, str]]) -> None:
+    now = datetime.now(UTC).isoformat()
+    buffer = io.StringIO()
+    for notice_id, account_id, org_id, path in rows:
+        buffer.write(f"{notice_id}\t{account_id}\t{org_id}\t{path}\t{now}\t\\N\n")
+    with psycopg.connect(url) as conn:
+        with (
+            conn.cursor() as cur,
+            cur.copy(
+                "COPY messaging_notice_receipt (notice_id, account_id, org_id, org_path, read_at, acked_at)"
+                " FROM STDIN"
+            ) as copy,
+        ):
+            copy.write(buffer.getvalue())
+        conn.commit()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--staff", type=int, default=STAFF)
+    parser.add_argument("--notices", type=int, default=1000)
+    parser.add_argument("--sample", type=int, default=2000)
+    parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--database", help="Reuse a database made with --keep.")
+    parser.add_argument("--keep", action="store_true", help="Keep the database for another run.")
+    args = parser.parse_args()
+    rng = random.Random(20190809)
+
+    database = open_database(args.pg_url, reuse=args.database, staff=args.staff)
+    engine = make_engine(database.url)
+    factory = make_sessionmaker(engine)
+    result: dict[str, object] = {}
+    try:
+        started = time.perf_counter()
+        publish_live_notices(factory, args.notices, rng)
+        print(f"published {args.notices:,} notices in {time.perf_counter() - started:.1f} s")
+        with factory() as session:
+            live = session.scalar(
+                select(func.count()).select_from(Notice).where(Notice.status == "published")
+            )
+            targets = [
+                (notice_id, Target(path, prefix, mask))
+                for notice_id, path, prefix, mask in session.execute(
+                    select(
+                        NoticeTarget.notice_id,
+                        NoticeTarget.scope_path,
+                        NoticeTarget.division_prefix,
+                        NoticeTarget.role_mask,
+                    )
+                )
+            ]
+            province_wide = [i for i, t in targets if t.scope_path.count("/") == 2 and not t.role_mask]
+            sample_ids = session.scalars(
+                select(Membership.account_id).order_by(func.random()).limit(args.sample)
+            ).all()
+            sample = [auth.load_grants(session, a) for a in sample_ids]
+        actors = [
+            Actor(kind="staff", name="bench", account_id=a, grants=g)
+            for a, g in zip(sample_ids, sample, strict=True)
+        ]
+        receipts: list[tuple[int, str, int, str]] = []
+        addressed_counts = []
+        for actor in actors:
+            positions = positions_of(actor)
+            addressed = sorted({i for i, t in targets if reached_positions([t], positions)})
+            addressed_counts.append(len(addressed))
+            for notice_id in addressed:
+                if rng.random() < 0.5:
+                    p = reached_positions([t for i, t in targets if i == notice_id], positions)[0]
+                    receipts.append((notice_id, str(actor.account_id), p.org_id, p.org_path))
+        started = time.perf_counter()
+        copy_receipts(libpq_url(database.url), receipts)
+        with factory() as session, transaction(session):
+            # About 300,000 others (those whose account id starts with 0-3) read the province-wide notices.
+            background = session.execute(
+                text(
+                    "INSERT INTO messaging_notice_receipt (notice_id, account_id, org_id, org_path, read_at)"
+                    " SELECT n.id, m.account_id, m.org_id, m.org_path, now()"
+                    " FROM (SELECT DISTINCT ON (account_id) account_id, org_id, org_path"
+                    " FROM identity_membership WHERE account_id < '40000000-0000-0000-0000-000000000000'"
+                    " ORDER BY account_id, id) m"
+                    " CROSS JOIN (SELECT unnest(CAST(:ids AS integer[])) AS id) n"
+                    " ON CONFLICT DO NOTHING"
+                ),
+                {"ids": province_wide[:1]},
+            ).rowcount
+        with factory() as session, transaction(session):
+            # And the units' tallies, which reading keeps in the same transaction as the receipt.
+            session.execute(
+                text(
+                    "INSERT INTO messaging_notice_tally"
+                    " (notice_id, org_id, org_path, read_count, acked_count)"
+                    " SELECT notice_id, org_id, min(org_path), count(*), count(acked_at)"
+                    " FROM messaging_notice_receipt GROUP BY notice_id, org_id"
+                    " ON CONFLICT (notice_id, org_id) DO UPDATE SET read_count = excluded.read_count,"
+                    " acked_count = excluded.acked_count"
+                )
+            )
+        with psycopg.connect(libpq_url(database.url), autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE messaging_notice_receipt")
+            conn.execute("VACUUM ANALYZE messaging_notice_tally")
+        receipts_total = len(receipts) + background
+        print(
+            f"receipts: {len(receipts):,} for the sample (COPY), {background:,} others,"
+            f" in {time.perf_counter() - started:.1f} s"
+        )
+
+        inbox_ms: list[float] = []
+        read_ms: list[float] = []
+        with factory() as session:
+            session.execute(text("SELECT 1"))
+        for actor in actors:
+            started = time.perf_counter()
+            with factory() as session, transaction(session):
+                page = notices_queries.list_inbox(session, actor=actor, page=1, per_page=20)
+            inbox_ms.append((time.perf_counter() - started) * 1000)
+            unread = next((i.id for i in page.items if i.read_at is None and i.status == "published"), None)
+            if unread is None:
+                continue
+            started = time.perf_counter()
+            with factory() as session, transaction(session):
+                notices_receipts.mark_read(session, actor=actor, notice_id=unread)
+            read_ms.append((time.perf_counter() - started) * 1000)
+
+        def summary(values: list[float]) -> dict[str, float]:
+            return {
+                "p50_ms": round(statistics.median(values), 2),
+                "p95_ms": round(percentile(values, 95), 2),
+                "p99_ms": round(percentile(values, 99), 2),
+                "max_ms": round(max(values), 2),
+            }
+
+        inbox, read = summary(inbox_ms), summary(read_ms)
+        print(
+            f"live notices: {live:,}; notices per sampled inbox:"
+            f" mean {statistics.fmean(addressed_counts):.0f}, max {max(addressed_counts)}"
+        )
+        print(
+            f"inbox page 1 ({len(inbox_ms):,} staff): p50 {inbox['p50_ms']} ms, p95 {inbox['p95_ms']} ms,"
+            f" p99 {inbox['p99_ms']} ms, max {inbox['max_ms']} ms"
+        )
+        print(
+            f"mark as read ({len(read_ms):,}): p50 {read['p50_ms']} ms, p95 {read['p95_ms']} ms,"
+            f" p99 {read['p99_ms']} ms, max {read['max_ms']} ms"
+        )
+        with factory() as session:
+            staff = session.scalar(select(func.count(func.distinct(Membership.account_id)))) or 0
+        result = {
+            "bench": "notice_inbox",
+            "staff": staff,
+            "live_notices": live,
+            "receipts_before": receipts_total,
+            "inbox_notices_mean": round(statistics.fmean(addressed_counts), 1),
+            "inbox": inbox,
+            "mark_read": read,
+            "target_p99_ms": 20,
+            "met": inbox["p99_ms"] < 20 and read["p99_ms"] < 20,
+        }
+    finally:
+        engine.dispose()
+        if not args.keep and not args.database:
+            database.drop()
+        elif args.keep:
+            print(f"kept database {database.name}")
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
