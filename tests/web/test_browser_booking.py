@@ -31,7 +31,7 @@ from zerotrip.common import clock
 from zerotrip.config import Settings
 from zerotrip.db import transaction
 
-from ..booking.world import COVID, PASSWORD, SITE, build_world
+from ..booking.world import COVID, OTHER_SITE, PASSWORD, SITE, build_world
 from .live import CHROMIUM, PHONE, serve
 
 pytestmark = pytest.mark.browser
@@ -112,7 +112,14 @@ def test_a_resident_books_and_cancels_and_a_site_operator_checks_them_in(
     assert CHROMIUM.exists()
     url = booking_server.url
     errors: list[str] = []
-    resident = browser.new_context(viewport=PHONE, locale="zh-CN", device_scale_factor=2)
+    # The resident's phone is at 滨江区 (its site is nearer than 西湖区's).
+    resident = browser.new_context(
+        viewport=PHONE,
+        locale="zh-CN",
+        device_scale_factor=2,
+        geolocation={"latitude": 30.21, "longitude": 120.21},
+        permissions=["geolocation"],
+    )
     operator = browser.new_context(viewport=PHONE, locale="zh-CN")
     try:
         page = resident.new_page()
@@ -132,6 +139,13 @@ def test_a_resident_books_and_cancels_and_a_site_operator_checks_them_in(
         page.wait_for_url(f"{url}/me/profile?done=profile")
         expect(page.locator("#notice")).to_have_text("档案已保存。")
         expect(page.locator("#person-1")).to_contain_text("浙江省公安厅")
+
+        # Sites near me (the phone's position): the nearest first, with its distance.
+        page.goto(f"{url}/booking")
+        page.get_by_role("button", name="使用我的位置").click()
+        page.wait_for_url(re.compile(r".*/booking\?.*near=30\.2100%2C120\.2100.*"))
+        expect(page.locator("#results > li").first).to_have_attribute("id", f"site-{OTHER_SITE}")
+        expect(page.locator(f"#site-{OTHER_SITE}")).to_contain_text("公里")
 
         # Search in 西湖区 for the inactivated vaccine, open the site, pick Wednesday 09:00.
         page.goto(f"{url}/booking")
