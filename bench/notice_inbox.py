@@ -91,19 +91,20 @@ def publish_live_notices(factory: object, count: int, rng: random.Random) -> Non
 
 
 def copy_receipts(url: str, rows: list[tuple[int, str, int, str]]) -> None:
+    """COPY the receipts into a scratch table and insert those not already there (a reused database)."""
     now = datetime.now(UTC).isoformat()
     buffer = io.StringIO()
     for notice_id, account_id, org_id, path in rows:
         buffer.write(f"{notice_id}\t{account_id}\t{org_id}\t{path}\t{now}\t\\N\n")
     with psycopg.connect(url) as conn:
-        with (
-            conn.cursor() as cur,
-            cur.copy(
-                "COPY messaging_notice_receipt (notice_id, account_id, org_id, org_path, read_at, acked_at)"
-                " FROM STDIN"
-            ) as copy,
-        ):
-            copy.write(buffer.getvalue())
+        with conn.cursor() as cur:
+            cur.execute("CREATE TEMPORARY TABLE staged (LIKE messaging_notice_receipt) ON COMMIT DROP")
+            with cur.copy("COPY staged FROM STDIN") as copy:
+                copy.write(buffer.getvalue())
+            cur.execute(
+                "INSERT INTO messaging_notice_receipt SELECT * FROM staged"
+                " ORDER BY notice_id, account_id, org_id ON CONFLICT DO NOTHING"
+            )
         conn.commit()
 
 

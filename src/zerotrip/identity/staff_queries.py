@@ -20,7 +20,8 @@ from zerotrip.identity.models import Account, Membership, Organisation
 def positions_select() -> Select[*tuple[Any, ...]]:
     """Every staff membership with its unit and account, one row each, labelled ``membership_id``,
     ``account_id``, ``org_id``, ``org_path``, ``org_name``, ``org_kind``, ``division_code``, ``role``
-    (NULL for a member without a role), ``title``, ``display_name``, ``login_name``. Conditions on its
+    (NULL for a member without a role), ``title``, ``display_name``, ``login_name``, ``person_id`` (the
+    person the account belongs to, if it is linked to one). Conditions on its
     ``selected_columns`` apply to the tables themselves, so ``subtree_clause(columns.org_path, path)``
     is served by the index on the membership's path."""
     return (
@@ -36,6 +37,7 @@ def positions_select() -> Select[*tuple[Any, ...]]:
             Membership.title.label("title"),
             Account.display_name.label("display_name"),
             Account.login_name.label("login_name"),
+            Account.person_id.label("person_id"),
         )
         .join(Organisation, Organisation.id == Membership.org_id)
         .join(Account, Account.id == Membership.account_id)

@@ -37,6 +37,8 @@ KINDS: dict[str, Kind] = {
         Kind("certificate_issued", frozenset({"email"})),
         Kind("certificate_status", frozenset({"email", "sms"})),
         Kind("objection_answered", frozenset({"email"})),
+        # Staff notices: an emergency notice still unread (or unacknowledged) after its reminder time.
+        Kind("notice_emergency", frozenset({"sms"})),
     )
 }
 
@@ -249,6 +251,22 @@ TEMPLATES: dict[str, Template] = {
                 "Your objection ({number}) to “{field_title_en}” in “{resource_title_en}” was checked and the"
                 " value stays. Answer: {answer}",
                 "Your objection {number} is answered; sign in to read it.",
+            ),
+        ),
+        # -- messaging: staff notices (a reminder escalated to SMS for an emergency) --------------------
+        _t(
+            "messaging.notice.reminder",
+            "notice_emergency",
+            (
+                "紧急通知提醒：{title}",
+                "{publisher}发布的紧急通知“{title}”您尚未{action}，请立即登录政务工作台查看并{action}。",
+                "【紧急通知】{publisher}“{title}”您尚未{action}，请立即登录工作台处理。",
+            ),
+            (
+                "Emergency notice reminder: {title}",
+                "You have not yet {action_en} the emergency notice “{title}” from {publisher_en}. Sign in"
+                " to the staff workspace now.",
+                "[Emergency] You have not {action_en} “{title}” from {publisher_en}; sign in now.",
             ),
         ),
     )
