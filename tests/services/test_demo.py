@@ -7,6 +7,7 @@ from collections import Counter
 
 from sqlalchemy.orm import Session
 
+from zerotrip.certificates.types import DEMO_TYPES
 from zerotrip.demo import services as demo
 from zerotrip.services import queries
 
@@ -51,7 +52,11 @@ def test_the_demo_catalogue(db: Session) -> None:
     assert analysis.total.zero and analysis.total.one and analysis.total.more
     assert analysis.total.zero / analysis.total.total > 0.5
     by_holder = {w.holder.label: w for w in analysis.what_if}
-    for holder in ("datahub:330000-psb.household", "certificate:marriage", "certificate:business-licence"):
+    for holder in (
+        "datahub:330000-psb.household",
+        "certificate:marriage-certificate",
+        "certificate:business-licence",
+    ):
         assert by_holder[holder].to_zero >= 1, holder
     assert any(f.sole == 0 for f in analysis.forcing), (
         "some originals are shown where the applicant is anyway"
@@ -61,3 +66,22 @@ def test_the_demo_catalogue(db: Session) -> None:
 def demo_org(code: str) -> str:
     """The organisation code an item code starts with: 330106-health-0001 → 330106-health."""
     return code.rsplit("-", 1)[0]
+
+
+def test_every_certificate_material_names_a_certificate_type_of_the_certificates_context() -> None:
+    types = {t.code for t in DEMO_TYPES}
+    named = [
+        (item.code, m.name, m.source.ref)
+        for item in demo.demo_items()
+        for m in item.materials
+        if m.source.kind == "certificate"
+    ]
+    held = [
+        (item.code, m.name, m.source.held_by.partition(":")[2])
+        for item in demo.demo_items()
+        for m in item.materials
+        if m.source.held_by and m.source.held_by.startswith("certificate:")
+    ]
+    assert named and held
+    assert [n for n in named + held if n[2] not in types] == []
+    assert "marriage-certificate" in {ref for _, _, ref in named}

@@ -117,7 +117,9 @@ def test_a_certificate_sources_name_is_translated(
     spec = spec.model_copy(
         update={
             "materials": [
-                MaterialSpec(name="结婚证", source=SourceSpec(kind="certificate", ref="marriage")),
+                MaterialSpec(
+                    name="结婚证", source=SourceSpec(kind="certificate", ref="marriage-certificate")
+                ),
                 MaterialSpec(
                     name="不动产权证书",
                     source=SourceSpec(kind="onsite", held_by="certificate:real-estate-title"),

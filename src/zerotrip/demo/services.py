@@ -1,13 +1,13 @@
 """The demo service catalogue: items of the province's, Hangzhou's and 西湖区's departments, shaped like
 Zhejiang's guides (浙里办), defined through ``services.catalogue.define_item`` like any department's.
 
-Materials name the demo datahub resources (``demo/datasets``) and these certificate type codes:
-birth-medical, household-register, marriage, real-estate-title, no-real-estate, business-licence,
-social-security-card, covid-vaccination, decision-letter. Some items already fetch everything (the housing
-fund withdrawal for renting, the newborn bundle's parts, the enterprise change bundle's parts); others
-still ask for originals at a counter, naming what already holds that data (the household register, the
-real-estate register, marriage and business-licence certificates), so the operator's trip analysis shows
-what sharing would save. Trip counts are not written here: they follow from the materials and steps.
+Materials name the demo datahub resources (``demo/datasets``) and the certificate types of the
+certificates context's demo catalogue (``certificates.types.DEMO_TYPES``) by their codes. Some items
+already fetch everything (the housing fund withdrawal for renting, the newborn bundle's parts, the
+enterprise change bundle's parts); others still ask for originals at a counter, naming what already holds
+that data (the household register, the real-estate register, marriage and business-licence
+certificates), so the operator's trip analysis shows what sharing would save. Trip counts are not written
+here: they follow from the materials and steps.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from zerotrip.certificates.types import DEMO_TYPES
 from zerotrip.config import Settings
 from zerotrip.datahub import sharing
 from zerotrip.demo.orgs import OrgTree
@@ -39,17 +40,7 @@ FUND_CONTRIBUTIONS = "330100-fund.contributions"
 SOCIAL_INSURANCE = "330000-hrss.social-insurance"
 MEDICAL_INSURANCE = "330000-medical.insurance"
 VACCINATIONS = "330000-health.vaccinations"
-CERTIFICATE_TYPES = (
-    "birth-medical",
-    "household-register",
-    "marriage",
-    "real-estate-title",
-    "no-real-estate",
-    "business-licence",
-    "social-security-card",
-    "covid-vaccination",
-    "decision-letter",
-)
+CERTIFICATE_TYPES = tuple(t.code for t in DEMO_TYPES)  # what a certificate material may name
 PLEDGE = "本人承诺所填报信息及提交材料真实、准确、完整，如有虚假，愿承担相应法律责任。"
 
 # Item codes other items refer to (a result feeds the next item).
@@ -107,7 +98,7 @@ def onsite(name: str, held_by: str | None = None, description: str = "") -> Mate
 HOUSEHOLD_BOOK = f"datahub:{HOUSEHOLD}"  # the household register holds what the paper 户口簿 shows
 LAND_REGISTER = f"datahub:{REAL_ESTATE}"
 INSURANCE_RECORD = f"datahub:{SOCIAL_INSURANCE}"
-MARRIAGE_CERTIFICATE = "certificate:marriage"
+MARRIAGE_CERTIFICATE = "certificate:marriage-certificate"
 TITLE_CERTIFICATE = "certificate:real-estate-title"
 LICENCE = "certificate:business-licence"
 
@@ -226,7 +217,7 @@ def _newborn_bundle() -> list[DemoItem]:
             (
                 prior("出生医学证明", BIRTH_CERTIFICATE),
                 data("父母户籍信息", HOUSEHOLD, "household_no", "relation_to_head", "address"),
-                cert("父母结婚证", "marriage"),
+                cert("父母结婚证", "marriage-certificate"),
                 pledge("随父或随母落户声明", "本人自愿申请新生儿随父（母）落户，所填信息真实。"),
             ),
             events=("birth",),
@@ -383,7 +374,7 @@ def _items() -> list[DemoItem]:
             (
                 cert("不动产权证书", "real-estate-title"),
                 data("住房公积金账户信息", FUND_ACCOUNTS, "account_no", "status", "balance"),
-                cert("结婚证", "marriage", description="已婚的提供。"),
+                cert("结婚证", "marriage-certificate", description="已婚的提供。"),
                 upload("购房发票", held_by=LAND_REGISTER),
             ),
             events=("home_purchase",),
@@ -939,7 +930,7 @@ def _items() -> list[DemoItem]:
             10,
             ONLINE,
             (
-                cert("出生医学证明", "birth-medical"),
+                cert("出生医学证明", "birth-medical-certificate"),
                 data("参保信息", MEDICAL_INSURANCE, "insurance_type", "status", "employer_uscc"),
             ),
             events=("birth",),
@@ -1195,7 +1186,7 @@ def _items() -> list[DemoItem]:
             (
                 data("适龄儿童及父母户籍信息", HOUSEHOLD, "name", "birth_date", "household_no", "address"),
                 data("家庭住房信息", REAL_ESTATE, "address", "ownership", "registered_on"),
-                cert("出生医学证明", "birth-medical"),
+                cert("出生医学证明", "birth-medical-certificate"),
                 prior("预防接种证查验结果", SCHOOL_CHECK),
             ),
             events=("schooling",),
