@@ -26,6 +26,8 @@ from zerotrip.web import (
     open_pages,
     services_apply_pages,
     services_pages,
+    services_review_pages,
+    services_supplement_pages,
     sharing_pages,
 )
 from zerotrip.web.i18n import N_, Catalogs
@@ -91,6 +93,8 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
     app.include_router(certificates_use_pages.router)
     app.include_router(services_pages.router)
     app.include_router(services_apply_pages.router)
+    app.include_router(services_supplement_pages.router)
+    app.include_router(services_review_pages.router)
     app.include_router(messaging_pages.router)
     app.include_router(booking_pages.router)
     app.include_router(booking_my_pages.router)

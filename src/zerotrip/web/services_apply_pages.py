@@ -33,11 +33,11 @@ PageQuery = Annotated[int, Query(ge=1, le=100_000)]
 SHOWN_ON_PAGE = (EvidenceIncomplete, InvalidUpload, ApplicationClosed)
 
 
-def _url(number: str) -> str:
+def application_url(number: str) -> str:
     return f"/me/applications/{applications.normalise_number(number)}"
 
 
-def _page(
+def render_application(
     request: Request,
     caller: Caller,
     view: views.ApplicationView,
@@ -56,7 +56,7 @@ def _page(
     )
 
 
-def _signed_in_citizen(request: Request, db: DB, csrf_token: str) -> Caller:
+def signed_in_citizen(request: Request, db: DB, csrf_token: str) -> Caller:
     with transaction(db):
         caller = resolve_caller(request, db)
         csrf.check_token(caller.csrf_token, csrf_token)
@@ -64,22 +64,22 @@ def _signed_in_citizen(request: Request, db: DB, csrf_token: str) -> Caller:
     return caller
 
 
-def _shown(
+def show_problem(
     request: Request, db: DB, caller: Caller, number: str, settings: Settings, problem: Problem
 ) -> Response:
     with transaction(db):
         view = views.application(db, caller.actor, number, settings.services)
-    return _page(request, caller, view, views.problem(problem, view), problem.status)
+    return render_application(request, caller, view, views.problem(problem, view), problem.status)
 
 
 @router.post("/services/items/{code}/apply")
 def start(request: Request, db: DB, code: str, csrf_token: Token = "") -> Response:
     """在线办理: a draft for the item (the open draft of it is resumed)."""
-    caller = _signed_in_citizen(request, db, csrf_token)
+    caller = signed_in_citizen(request, db, csrf_token)
     with transaction(db):
         draft = applying.start_application(db, actor=caller.actor, item_code=code)
         number = draft.number
-    return redirect(_url(number))
+    return redirect(application_url(number))
 
 
 @router.get("/me/applications")
@@ -101,31 +101,31 @@ def application(request: Request, db: DB, number: str, settings: AppSettings) ->
             return sign_in_first(request, CITIZEN)
         check_citizen(caller.actor)
         view = views.application(db, caller.actor, number, settings.services)
-    return _page(request, caller, view)
+    return render_application(request, caller, view)
 
 
 @router.post("/me/applications/{number}/consent")
 def consent(request: Request, db: DB, number: str, settings: AppSettings, csrf_token: Token = "") -> Response:
-    caller = _signed_in_citizen(request, db, csrf_token)
+    caller = signed_in_citizen(request, db, csrf_token)
     try:
         with transaction(db):
             applying.consent_and_fetch(db, actor=caller.actor, number=number, settings=settings.services)
     except SHOWN_ON_PAGE as problem:
-        return _shown(request, db, caller, number, settings, problem)
-    return redirect(_url(number) + "#form-title")
+        return show_problem(request, db, caller, number, settings, problem)
+    return redirect(application_url(number) + "#form-title")
 
 
 @router.post("/me/applications/{number}/materials/{position}/decline")
 def decline(
     request: Request, db: DB, number: str, position: int, settings: AppSettings, csrf_token: Token = ""
 ) -> Response:
-    caller = _signed_in_citizen(request, db, csrf_token)
+    caller = signed_in_citizen(request, db, csrf_token)
     try:
         with transaction(db):
             applying.decline_consent(db, actor=caller.actor, number=number, position=position)
     except SHOWN_ON_PAGE as problem:
-        return _shown(request, db, caller, number, settings, problem)
-    return redirect(_url(number) + "#uploads-title")
+        return show_problem(request, db, caller, number, settings, problem)
+    return redirect(application_url(number) + "#uploads-title")
 
 
 @router.post("/me/applications/{number}/materials/{position}/upload")
@@ -138,11 +138,11 @@ def upload(
     file: Annotated[UploadFile | None, File()] = None,
     csrf_token: Token = "",
 ) -> Response:
-    caller = _signed_in_citizen(request, db, csrf_token)
+    caller = signed_in_citizen(request, db, csrf_token)
     if file is None or not file.filename:
         with transaction(db):
             view = views.application(db, caller.actor, number, settings.services)
-        return _page(request, caller, view, views.message(views.NO_FILE), 422)
+        return render_application(request, caller, view, views.message(views.NO_FILE), 422)
     limit = settings.services.upload_max_bytes
     content = file.file.read(limit + 1)
     try:
@@ -159,8 +159,8 @@ def upload(
                 settings=settings,
             )
     except SHOWN_ON_PAGE as problem:
-        return _shown(request, db, caller, number, settings, problem)
-    return redirect(_url(number) + "#uploads-title")
+        return show_problem(request, db, caller, number, settings, problem)
+    return redirect(application_url(number) + "#uploads-title")
 
 
 @router.post("/me/applications/{number}/submit")
@@ -174,7 +174,7 @@ def submit(
     pledge: Flag = "",
     human_review: Flag = "",
 ) -> Response:
-    caller = _signed_in_citizen(request, db, csrf_token)
+    caller = signed_in_citizen(request, db, csrf_token)
     try:
         with transaction(db):
             applying.submit_application(
@@ -187,18 +187,18 @@ def submit(
                 human_review=human_review == "yes",
             )
     except SHOWN_ON_PAGE as problem:
-        return _shown(request, db, caller, number, settings, problem)
-    return redirect(_url(number))
+        return show_problem(request, db, caller, number, settings, problem)
+    return redirect(application_url(number))
 
 
 @router.post("/me/applications/{number}/withdraw")
 def withdraw(
     request: Request, db: DB, number: str, settings: AppSettings, csrf_token: Token = ""
 ) -> Response:
-    caller = _signed_in_citizen(request, db, csrf_token)
+    caller = signed_in_citizen(request, db, csrf_token)
     try:
         with transaction(db):
             applying.withdraw_application(db, actor=caller.actor, number=number)
     except SHOWN_ON_PAGE as problem:
-        return _shown(request, db, caller, number, settings, problem)
-    return redirect(_url(number))
+        return show_problem(request, db, caller, number, settings, problem)
+    return redirect(application_url(number))

@@ -15,6 +15,7 @@ from zerotrip.services.application_schemas import ApplicationRead, EvidencePrevi
 from zerotrip.web.datahub_text import Detail, ProblemView, Text
 from zerotrip.web.i18n import N_
 from zerotrip.web.page_kit import Pager, china_date, china_time, pager
+from zerotrip.web.services_workflow_views import WorkflowPanel, workflow_panel
 from zerotrip.web.views import mask_resident_id
 
 PER_PAGE = 20
@@ -53,6 +54,7 @@ MISSING_MATERIAL = N_("%(material)s: still missing. Let the platform fetch it, o
 MISSING_UPLOAD = N_("%(material)s: still missing. Upload it.")
 MISSING_PLEDGE = N_("Tick the box to sign the commitment.")
 NO_FILE = N_("Choose a file first.")
+STILL_TO_ANSWER = N_("Still to answer: %(detail)s")
 # The identity fields' labels (``applying.APPLICANT_LABELS``), marked here to be translated.
 IDENTITY_LABELS = (
     N_("Applicant"),
@@ -149,12 +151,13 @@ class ApplicationView:
     asked_for_person: bool
     uploaded_instead: tuple[str, ...]
     steps: tuple[StepView, ...]
+    workflow: WorkflowPanel | None
 
 
 def application(db: Session, actor: Actor, number: str, settings: ServicesSettings) -> ApplicationView:
     """The applicant's application (anyone else: ApplicationNotFound)."""
     found = application_queries.get_application(db, actor=actor, number=number)
-    read = application_queries.application_read(db, found)
+    read = application_queries.application_read(db, found, actor=actor)
     preview = (
         applying.preview_evidence(db, actor=actor, number=number, settings=settings)
         if read.status == "draft"
@@ -204,7 +207,7 @@ def _view(read: ApplicationRead, preview: EvidencePreview | None) -> Application
         for m in (preview.materials if preview else [])
         if m.source_kind == "commitment"
     )
-    rules = tuple(_rule(r.rule, r.passed, r.actual, r.reason) for r in read.rule_results or [])
+    rules = tuple(rule_view(r.rule, r.passed, r.actual, r.reason) for r in read.rule_results or [])
     return ApplicationView(
         number=read.number,
         item_code=read.item_code,
@@ -228,7 +231,7 @@ def _view(read: ApplicationRead, preview: EvidencePreview | None) -> Application
         legal_basis=preview.legal_basis if preview else "",
         sources=tuple(sources),
         is_consent_needed=any(s.is_waiting for s in sources),
-        form=tuple(_field(f) for f in read.form),
+        form=tuple(field_view(f) for f in read.form),
         uploads=uploads,
         commitments=commitments,
         rules=rules,
@@ -241,6 +244,7 @@ def _view(read: ApplicationRead, preview: EvidencePreview | None) -> Application
             StepView(status_label=STATUS_LABELS[t.to_status], at=china_time(t.at), reason=t.reason)
             for t in read.transitions
         ),
+        workflow=workflow_panel(read),
     )
 
 
@@ -252,7 +256,8 @@ def _yes_no(name: str, value: object) -> Text | None:
     return Text(N_("Yes") if value else N_("No"))
 
 
-def _field(f: FormFieldRead) -> FieldView:
+def field_view(f: FormFieldRead) -> FieldView:
+    """One field of the form as the pages show it (the applicant's number masked)."""
     last = f.name.rsplit(".", 1)[-1]
     suffix = FACT_SUFFIXES.get(last) if f.source == "datahub" and f.name.count(".") >= 2 else None
     value = f.value
@@ -270,7 +275,7 @@ def _field(f: FormFieldRead) -> FieldView:
     )
 
 
-def _rule(rule: dict[str, object], passed: bool, actual: object, reason: str) -> RuleView:
+def rule_view(rule: dict[str, object], passed: bool, actual: object, reason: str) -> RuleView:
     name = str(rule.get("fact") or rule.get("field") or "")
     return RuleView(
         label=str(rule.get("label") or name),
@@ -299,6 +304,8 @@ def problem(found: Problem, read: ApplicationView | None = None) -> ProblemView:
                 details.append(
                     Detail(None, Text(MISSING_MATERIAL, {"material": sources.get(position, detail)}))
                 )
+        elif pointer.startswith("#/items/") and detail.startswith("answer: "):
+            details.append(Detail(None, Text(STILL_TO_ANSWER, {"detail": detail.removeprefix("answer: ")})))
         elif detail in UPLOAD_PROBLEMS:
             details.append(Detail(None, Text(UPLOAD_PROBLEMS[detail])))
         elif detail.startswith("the file is larger than"):

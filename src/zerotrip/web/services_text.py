@@ -45,9 +45,9 @@ PRESENCE_LABELS = {
 # The certificate types the demo catalogue names, until the guide reads type names from the certificates
 # context; any other code is shown as it is.
 CERTIFICATE_TYPE_LABELS = {
-    "birth-medical": N_("Birth medical certificate"),
-    "household-register": N_("Household register"),
-    "marriage": N_("Marriage certificate"),
+    "birth-medical-certificate": N_("Birth medical certificate"),
+    "household-register-extract": N_("Household register"),
+    "marriage-certificate": N_("Marriage certificate"),
     "real-estate-title": N_("Real-estate title certificate"),
     "no-real-estate": N_("Certificate of no real estate"),
     "business-licence": N_("Business licence"),
@@ -90,3 +90,23 @@ PROBLEM_TITLES = (
     N_("Some items of the supplement request are not answered yet"),
     N_("This application cannot be rated, or the rating answered, now"),
 )
+
+# Ratings (好差评): the tags an applicant may pick, good ones first.
+RATING_TAG_LABELS = {
+    "convenient": N_("Easy to do"),
+    "fast": N_("Done quickly"),
+    "courteous": N_("Courteous staff"),
+    "clear_guide": N_("Clear guide"),
+    "too_many_materials": N_("Too many materials"),
+    "extra_trips": N_("Had to go more than once"),
+    "slow": N_("Took too long"),
+    "unclear_guide": N_("Unclear guide"),
+    "discourteous": N_("Discourteous staff"),
+}
+SCORE_LABELS = {
+    1: N_("Very dissatisfied"),
+    2: N_("Dissatisfied"),
+    3: N_("Acceptable"),
+    4: N_("Satisfied"),
+    5: N_("Very satisfied"),
+}

@@ -57,6 +57,7 @@ class StaffHome:
     data_links: tuple[NavLink, ...]  # data work, for data stewards and platform administrators
     unread_notices: int
     is_notice_publisher: bool
+    handles_applications: bool = False  # a reviewer or platform administrator: the services workbench
 
 
 def citizen_home(db: Session, actor: Actor) -> CitizenHome:
@@ -97,4 +98,5 @@ def staff_home(db: Session, actor: Actor) -> StaffHome:
         data_links=staff_links(actor, "") if does_data_work else (),
         unread_notices=list_inbox(db, actor=actor, per_page=1, unread_only=True).unread,
         is_notice_publisher=any(grant.role == "notice_publisher" for grant in actor.grants),
+        handles_applications=any(grant.role in ("reviewer", "platform_admin") for grant in actor.grants),
     )
