@@ -1,5 +1,5 @@
 """services: the one-stop portal (政务服务事项, the service guide, trip counting, applications with their
-evidence, instant approval; later workflow queues, supplements, bundles and ratings).
+evidence, instant approval, the staff workflow with deadlines and supplements, ratings).
 
 Owns the catalogue of service items: what each item is, its implementing department and level, legal basis,
 conditions, time limits, fee and channels, the materials it asks for with the source that replaces each
@@ -14,13 +14,20 @@ consented; declined materials are uploaded (``uploads.py``, files in the data di
 (pure) judges an instantly approvable item's versioned rules on the fetched evidence (``instant.py``); when
 they all pass the decision letter is issued through certificates.
 
+The staff workflow: ``workflow.py`` (pure) is the table of moves by status and step and the clock;
+``routing.py`` sends an application to the applicant's county office and names the office above;
+``reviewing.py`` holds the reviewers' moves and the escalation of overdue applications,
+``supplements.py`` the applicant's answers to a supplement request, ``ratings.py`` ratings and their
+rectification; ``workflow_queries.py`` the queues.
+
 Invariants: a trip count is never stored or typed in, only computed from what the item asks for, so it
 changes exactly when that does; every definition and revision is kept as a version with an audit event in
 the same transaction; nothing is read for an application before the applicant consents, and a declined
 material is never read; every status change of an application appends a transition and an audit event
 in the same transaction; an instant approval is decided from fetched evidence alone, and anything else
-(a failed rule, declined consent, the applicant's wish) goes to a person; a datahub source names a
-catalogued resource and its fields. It may use datahub (its gateway for reads), certificates and messaging
-through their actions, queries, schemas and errors (certificate types are kept as codes), and identity and
-audit; it must not import booking or web.
+(a failed rule, declined consent, the applicant's wish) goes to a person; only the reviewers of the
+office an application is with act on it, and staff outside that office's subtree (another county) do not
+see it; a datahub source names a catalogued resource and its fields. It may use datahub (its gateway for
+reads), certificates and messaging through their actions, queries, schemas and errors (certificate types
+are kept as codes), and identity and audit; it must not import booking or web.
 """
