@@ -11,14 +11,15 @@ from sqlalchemy.orm import Session
 
 from zerotrip.audit.models import AuditEvent
 from zerotrip.common import clock
+from zerotrip.identity import actions
 from zerotrip.identity.actor import Actor
 from zerotrip.messaging import notices_queries, notices_receipts
 from zerotrip.messaging.errors_notices import AckNotRequired, NoticeNotFound, NoticeStateConflict, StaffOnly
-from zerotrip.messaging.models_notices import NoticeReceipt
+from zerotrip.messaging.models_notices import NoticeReceipt, NoticeTally
 from zerotrip.messaging.notices import withdraw_notice
 from zerotrip.messaging.schemas_notices import TargetSpec
 
-from .notices_world import STAFF, NoticesWorld, build_notices_world
+from .notices_world import ROOT, STAFF, NoticesWorld, build_notices_world
 
 LOGINS = sorted({login for login, *_ in STAFF})
 
@@ -162,3 +163,32 @@ def test_the_notice_as_its_reader_sees_it(db: Session, world: NoticesWorld) -> N
     assert view.receipt.units == [world.orgs["330106-health"]]
     assert [(t.label, t.roles) for t in view.targets] == [("西湖区", ["reviewer"])]
     assert view.links[0].url.endswith("/lekima") and view.form is not None and view.form[0].unit == "人"
+
+
+def test_a_unit_that_reaches_a_reader_later_inherits_their_acknowledgement(
+    db: Session, world: NoticesWorld
+) -> None:
+    notice = world.publish(db, "hz-pub", requires_ack=True, targets=[TargetSpec(division_code="330100")])
+    first = notices_receipts.acknowledge(db, actor=world.staff["xh-em-1"], notice_id=notice.id)
+    actions.add_staff_member(
+        db,
+        actor=ROOT,
+        org_id=world.orgs["330108-emergency"],
+        login_name="xh-em-1",
+        display_name="冯审核",
+        role=None,
+    )
+    db.flush()
+    again = notices_receipts.mark_read(db, actor=world.actor(db, "xh-em-1"), notice_id=notice.id)
+    assert (again.read_at, again.acked_at) == (first.read_at, first.acked_at)
+    assert sorted(again.units) == sorted([world.orgs["330106-emergency"], world.orgs["330108-emergency"]])
+    receipts = db.scalars(select(NoticeReceipt).where(NoticeReceipt.notice_id == notice.id)).all()
+    assert {(r.org_id, r.acked_at) for r in receipts} == {
+        (world.orgs["330106-emergency"], first.acked_at),
+        (world.orgs["330108-emergency"], first.acked_at),
+    }
+    tallies = db.scalars(select(NoticeTally).where(NoticeTally.notice_id == notice.id)).all()
+    assert {(t.org_id, t.read_count, t.acked_count) for t in tallies} == {
+        (world.orgs["330106-emergency"], 1, 1),
+        (world.orgs["330108-emergency"], 1, 1),
+    }

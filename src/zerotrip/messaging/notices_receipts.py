@@ -9,9 +9,10 @@ changed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -19,9 +20,9 @@ from zerotrip.audit.actions import record_event
 from zerotrip.common import clock
 from zerotrip.identity.actor import Actor
 from zerotrip.messaging.errors_notices import AckNotRequired, NoticeNotFound, NoticeStateConflict, StaffOnly
-from zerotrip.messaging.models_notices import Notice, NoticeReceipt, NoticeTally
-from zerotrip.messaging.notices_queries import VISIBLE_TO_RECIPIENTS, reached_in
-from zerotrip.messaging.notices_targeting import Position
+from zerotrip.messaging.models_notices import Notice, NoticeReceipt, NoticeTally, NoticeTarget
+from zerotrip.messaging.notices_queries import VISIBLE_TO_RECIPIENTS
+from zerotrip.messaging.notices_targeting import Position, Target, positions_of, reached_positions
 from zerotrip.messaging.schemas_notices import ReceiptState
 
 ACKNOWLEDGED = "messaging.notice.acknowledged"
@@ -30,26 +31,26 @@ ACKNOWLEDGED = "messaging.notice.acknowledged"
 def mark_read(db: Session, *, actor: Actor, notice_id: int) -> ReceiptState:
     """Record that the actor has read a notice addressed to them (again: nothing changes). Raises
     StaffOnly, NoticeNotFound (also when the notice is not addressed to them)."""
-    notice, reached = _addressed(db, actor, notice_id)
-    return _read(db, actor, notice, reached)
+    addressed = _addressed(db, actor, notice_id)
+    return _read(db, actor, addressed)
 
 
 def acknowledge(db: Session, *, actor: Actor, notice_id: int) -> ReceiptState:
     """Acknowledge a notice that asks for it (which also reads it); audited. Acknowledging again changes
     nothing. Raises StaffOnly, NoticeNotFound, AckNotRequired, NoticeStateConflict (withdrawn)."""
-    notice, reached = _addressed(db, actor, notice_id)
-    if not notice.requires_ack:
+    addressed = _addressed(db, actor, notice_id)
+    if not addressed.requires_ack:
         raise AckNotRequired()
-    if notice.status != "published":
+    if addressed.status != "published":
         raise NoticeStateConflict("the notice was withdrawn; there is nothing to acknowledge")
-    state = _read(db, actor, notice, reached)
+    state = _read(db, actor, addressed)
     if state.acked_at is not None:
         return state
     now = clock.now()
     acked_units = db.scalars(
         update(NoticeReceipt)
         .where(
-            NoticeReceipt.notice_id == notice.id,
+            NoticeReceipt.notice_id == notice_id,
             NoticeReceipt.account_id == actor.account_id,
             NoticeReceipt.acked_at.is_(None),
         )
@@ -61,7 +62,7 @@ def acknowledge(db: Session, *, actor: Actor, notice_id: int) -> ReceiptState:
         # Another request of the same reader may have acknowledged first: only what this one changed counts.
         db.execute(
             update(NoticeTally)
-            .where(NoticeTally.notice_id == notice.id, NoticeTally.org_id.in_(sorted(acked_units)))
+            .where(NoticeTally.notice_id == notice_id, NoticeTally.org_id.in_(sorted(acked_units)))
             .values(acked_count=NoticeTally.acked_count + 1)
             .execution_options(synchronize_session=False)
         )
@@ -70,61 +71,99 @@ def acknowledge(db: Session, *, actor: Actor, notice_id: int) -> ReceiptState:
         actor=actor.principal,
         action=ACKNOWLEDGED,
         subject_type="notice",
-        subject_id=str(notice.id),
-        data={"units": [p.org_id for p in reached]},
+        subject_id=str(notice_id),
+        data={"units": [p.org_id for p in addressed.reached]},
     )
     return ReceiptState(read_at=state.read_at, acked_at=now, units=state.units)
 
 
-def _addressed(db: Session, actor: Actor, notice_id: int) -> tuple[Notice, list[Position]]:
+@dataclass(frozen=True)
+class _Addressed:
+    notice_id: int
+    status: str
+    requires_ack: bool
+    reached: list[Position]
+
+
+def _addressed(db: Session, actor: Actor, notice_id: int) -> _Addressed:
+    """The notice's state and the actor's units it reached them in, read in one statement (the notice
+    with its targets). Raises StaffOnly, NoticeNotFound (not visible, or not addressed to the actor)."""
     if actor.kind != "staff":
         raise StaffOnly()
-    notice = db.get(Notice, notice_id)
-    if notice is None or notice.status not in VISIBLE_TO_RECIPIENTS:
-        raise NoticeNotFound()
-    reached = reached_in(db, actor, notice)
+    rows = db.execute(
+        select(
+            Notice.status,
+            Notice.requires_ack,
+            NoticeTarget.scope_path,
+            NoticeTarget.division_prefix,
+            NoticeTarget.role_mask,
+        )
+        .join(NoticeTarget, NoticeTarget.notice_id == Notice.id)
+        .where(Notice.id == notice_id, Notice.status.in_(VISIBLE_TO_RECIPIENTS))
+    ).all()
+    targets = [Target(r.scope_path, r.division_prefix, r.role_mask) for r in rows]
+    reached = reached_positions(targets, positions_of(actor))
     if not reached:
         raise NoticeNotFound()
-    return notice, reached
+    return _Addressed(notice_id, rows[0].status, rows[0].requires_ack, reached)
 
 
-def _read(db: Session, actor: Actor, notice: Notice, reached: list[Position]) -> ReceiptState:
-    existing = db.execute(
-        select(NoticeReceipt.org_id, NoticeReceipt.read_at, NoticeReceipt.acked_at).where(
-            NoticeReceipt.notice_id == notice.id, NoticeReceipt.account_id == actor.account_id
+def _read(db: Session, actor: Actor, addressed: _Addressed) -> ReceiptState:
+    """Insert a receipt for each reached unit that has none and count the inserted ones in the tallies.
+    The first read (nearly every call) is two statements; a repeated read finds what was there."""
+    now = clock.now()
+    units = [p.org_id for p in addressed.reached]
+    rows = [
+        {
+            "notice_id": addressed.notice_id,
+            "account_id": actor.account_id,
+            "org_id": p.org_id,
+            "org_path": p.org_path,
+            "read_at": now,
+            "acked_at": None,
+        }
+        for p in sorted(addressed.reached, key=lambda p: p.org_id)
+    ]
+    # Reading twice, or two requests of the same reader at once: what exists is skipped and not counted.
+    inserted = db.execute(
+        _upsert(db, NoticeReceipt)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .returning(NoticeReceipt.org_id, NoticeReceipt.org_path)
+    ).all()
+    if len(inserted) == len(rows):
+        _count_reads(db, addressed.notice_id, sorted((r.org_id, r.org_path) for r in inserted), acked=False)
+        return ReceiptState(read_at=now, acked_at=None, units=units)
+    new = {r.org_id for r in inserted}
+    earlier = db.execute(
+        select(NoticeReceipt.read_at, NoticeReceipt.acked_at).where(
+            NoticeReceipt.notice_id == addressed.notice_id,
+            NoticeReceipt.account_id == actor.account_id,
+            NoticeReceipt.org_id.not_in(new) if new else true(),
         )
     ).all()
-    have = {row.org_id for row in existing}
-    missing = [p for p in reached if p.org_id not in have]
-    now = clock.now()
-    if missing:
-        # A reader acknowledges as a person: a unit added later inherits the acknowledgement.
-        inherited = min((r.acked_at for r in existing if r.acked_at is not None), default=None)
-        rows = [
-            {
-                "notice_id": notice.id,
-                "account_id": actor.account_id,
-                "org_id": p.org_id,
-                "org_path": p.org_path,
-                "read_at": now,
-                "acked_at": inherited,
-            }
-            for p in sorted(missing, key=lambda p: p.org_id)
-        ]
-        # Two requests of the same reader at once: the second inserts nothing, and counts nothing.
-        inserted = db.execute(
-            _upsert(db, NoticeReceipt)
-            .values(rows)
-            .on_conflict_do_nothing()
-            .returning(NoticeReceipt.org_id, NoticeReceipt.org_path)
-        ).all()
-        if inserted:
-            _count_reads(
-                db, notice.id, sorted((r.org_id, r.org_path) for r in inserted), acked=inherited is not None
+    read_at = min(r.read_at for r in earlier)
+    acked_at = min((r.acked_at for r in earlier if r.acked_at is not None), default=None)
+    if new:
+        if acked_at is not None:
+            # A reader acknowledges as a person: a unit the notice now reaches them in inherits it.
+            db.execute(
+                update(NoticeReceipt)
+                .where(
+                    NoticeReceipt.notice_id == addressed.notice_id,
+                    NoticeReceipt.account_id == actor.account_id,
+                    NoticeReceipt.org_id.in_(sorted(new)),
+                )
+                .values(acked_at=acked_at)
+                .execution_options(synchronize_session=False)
             )
-    read_at = min([r.read_at for r in existing] + ([now] if missing else []))
-    acked_at = min((r.acked_at for r in existing if r.acked_at is not None), default=None)
-    return ReceiptState(read_at=read_at, acked_at=acked_at, units=[p.org_id for p in reached])
+        _count_reads(
+            db,
+            addressed.notice_id,
+            sorted((r.org_id, r.org_path) for r in inserted),
+            acked=acked_at is not None,
+        )
+    return ReceiptState(read_at=read_at, acked_at=acked_at, units=units)
 
 
 def _count_reads(db: Session, notice_id: int, units: list[tuple[int, str]], *, acked: bool) -> None:
