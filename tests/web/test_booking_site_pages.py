@@ -157,7 +157,17 @@ def test_the_platform_operator_sees_capacity_no_shows_and_uptake_by_county(
 ) -> None:
     number, qr = booked(db, bworld)
     sign_in(client, db, "zj-admin", portal="staff")
-    assert 'href="/staff/booking/overview"' in page(client, "/staff/booking")
+    listed = page(client, "/staff/booking")
+    assert 'href="/staff/booking/overview"' in listed
+    assert (
+        f'href="/staff/booking/sites/{SITE}"' in listed
+        and f'href="/staff/booking/sites/{OTHER_SITE}"' in listed
+    )
+    in_binjiang = page(client, "/staff/booking?county=330108")
+    assert (
+        f'href="/staff/booking/sites/{OTHER_SITE}"' in in_binjiang
+        and f"/staff/booking/sites/{SITE}" not in in_binjiang
+    )
     text = page(client, "/staff/booking/overview")
     assert "2026-11-24 – 2026-12-08" in text
     xihu = re.search(r'<tr id="county-330106">(.*?)</tr>', text, re.DOTALL)

@@ -25,7 +25,6 @@ from zerotrip.identity.queries import get_organisation
 from zerotrip.problems import NotAllowed
 
 OVERSEER_ROLE = "platform_admin"
-MAX_SITES = 500
 
 
 class CountyFigures(BaseModel):
@@ -54,26 +53,25 @@ class Figures(BaseModel):
     days: list[DayFigures]
 
 
-def list_operated_sites(db: Session, *, actor: Actor) -> list[SiteRead]:
-    """The sites run by organisations in the subtrees the actor operates or manages, by code (at most
-    ``MAX_SITES``). Empty for anyone without such a role."""
+def list_operated_sites(
+    db: Session, *, actor: Actor, division_code: str | None = None, page: int = 1, per_page: int = 50
+) -> tuple[list[SiteRead], int]:
+    """A page of the sites run by organisations in the subtrees the actor operates or manages, optionally
+    in one division, by code; and how many there are. Empty for anyone without such a role."""
     if not operated_paths(actor):
-        return []
-    divisions = sorted({g.division_code for g in actor.grants if g.division_code})
-    if actor.kind == "system":
-        divisions = ["330000"]
-    candidates = list(
-        db.scalars(
-            select(Site)
-            .where(_in_scope(Site.division_code, divisions), Site.is_active.is_(True))
-            .order_by(Site.code)
-            .limit(MAX_SITES)
-        )
-    )
-    # A division holds other departments' sites too: keep those whose organisation the actor's roles cover
-    # (one look-up per organisation, and sites are run by a few per county).
-    paths = {org_id: get_organisation(db, org_id).path for org_id in {s.org_id for s in candidates}}
-    return [site_read(s) for s in candidates if can_manage_site(actor, paths[s.org_id])]
+        return [], 0
+    divisions = ["330000"] if actor.kind == "system" else sorted({g.division_code for g in actor.grants})
+    in_scope = [_in_scope(Site.division_code, divisions), Site.is_active.is_(True)]
+    if division_code:
+        in_scope.append(Site.division_code.startswith(division_prefix(division_code)))
+    # A division holds other departments' sites too: keep the organisations the actor's roles cover (one
+    # look-up per organisation; sites are run by a few per county).
+    org_ids = db.scalars(select(Site.org_id).where(*in_scope).distinct())
+    allowed = [o for o in org_ids if can_manage_site(actor, get_organisation(db, o).path)]
+    query = select(Site).where(*in_scope, Site.org_id.in_(allowed))
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    sites = db.scalars(query.order_by(Site.code).offset((page - 1) * per_page).limit(per_page))
+    return [site_read(s) for s in sites], total
 
 
 def oversight_scopes(actor: Actor) -> list[str]:

@@ -13,9 +13,10 @@ from zerotrip.booking.permissions import OPERATOR_ROLE
 from zerotrip.common import clock
 from zerotrip.common.divisions import find_division
 from zerotrip.identity.actor import Actor
-from zerotrip.web.page_kit import percent
+from zerotrip.web.page_kit import Pager, pager, percent
 
 DEFAULT_DAYS = 14
+PER_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,9 @@ class SiteLine:
 @dataclass(frozen=True)
 class SitesView:
     sites: tuple[SiteLine, ...]
+    total: int
+    county: str
+    pager: Pager
     is_operator: bool
     can_oversee: bool
 
@@ -42,8 +46,11 @@ def _division_name(code: str) -> str:
     return f"{parent.name}{division.name}" if parent and division.level == "county" else division.name
 
 
-def sites(db: Session, actor: Actor) -> SitesView:
-    found = oversight.list_operated_sites(db, actor=actor)
+def sites(db: Session, actor: Actor, *, county: str = "", page: int = 1) -> SitesView:
+    """A page of the sites the staff member runs, optionally in one division."""
+    found, total = oversight.list_operated_sites(
+        db, actor=actor, division_code=county or None, page=page, per_page=PER_PAGE
+    )
     return SitesView(
         sites=tuple(
             SiteLine(
@@ -55,6 +62,9 @@ def sites(db: Session, actor: Actor) -> SitesView:
             )
             for s in found
         ),
+        total=total,
+        county=county,
+        pager=pager("/staff/booking", {"county": county}, page=page, per_page=PER_PAGE, total=total),
         is_operator=any(g.role == OPERATOR_ROLE for g in actor.grants),
         can_oversee=any(g.role == oversight.OVERSEER_ROLE for g in actor.grants),
     )

@@ -139,14 +139,16 @@ def record(
 
 
 @router.get("/staff/booking")
-def sites(request: Request, db: DB) -> Response:
+def sites(
+    request: Request, db: DB, county: Short = "", page: Annotated[int, Query(ge=1, le=10_000)] = 1
+) -> Response:
     """The sites the staff member runs (each to its day list), and the figures for the platform operator."""
     with transaction(db):
         caller = resolve_caller(request, db)
         if not caller.actor.is_authenticated:
             return sign_in_first(request, STAFF)
         check_staff(caller.actor)
-        view = oversight_views.sites(db, caller.actor)
+        view = oversight_views.sites(db, caller.actor, county=county.strip(), page=page)
     return get_renderer(request).render(request, "booking/sites.html", caller=caller, view=view)
 
 
