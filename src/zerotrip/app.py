@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from zerotrip import __version__
 from zerotrip.audit.tasks import seal_pending
+from zerotrip.booking.api import router as booking_router
+from zerotrip.booking.api_operator import router as booking_operator_router
 from zerotrip.certificates.api import router as certificates_router
 from zerotrip.certificates.api import well_known as certificates_well_known
 from zerotrip.certificates.api_wallet import router as certificates_wallet_router
@@ -140,6 +142,8 @@ def create_app(
     # Before the notices router, whose /notices/{notice_id} would take /notices/stream.
     app.include_router(messaging_live_router)
     app.include_router(messaging_notices_router)
+    app.include_router(booking_router)
+    app.include_router(booking_operator_router)
     install_web(app, settings)
     return app
 

@@ -83,10 +83,22 @@ class _Refused(Exception):
         self.problem = problem
 
 
-def precheck_booking(db: Session, *, slot_id: int, settings: BookingSettings) -> None:
+def precheck_booking(
+    db: Session, *, actor: Actor, slot_id: int, settings: BookingSettings, idempotency_key: str | None = None
+) -> None:
     """The refusals that need no personal data and no lock: the slot is missing, closed, past, too far
     ahead, or full. Edges call it before opening the write transaction, so a rush on a full slot is told
-    at once; ``book_appointment`` checks the same again. Raises SlotNotFound, SlotNotBookable, SlotFull."""
+    at once; ``book_appointment`` checks the same again. A retried request (an idempotency key the person
+    used before) is let through, to be answered with its booking. Raises SlotNotFound, SlotNotBookable,
+    SlotFull."""
+    if idempotency_key is not None and actor.kind == "citizen" and actor.person_id is not None:
+        key = idempotency_key.strip()
+        if db.scalar(
+            select(IdempotencyKey.id).where(
+                IdempotencyKey.person_id == actor.person_id, IdempotencyKey.key == key
+            )
+        ):
+            return
     place = seats.place_of(db, slot_id)
     seats.check_bookable(place, days_ahead=settings.days_ahead)
     if place.slot.booked >= place.slot.capacity:

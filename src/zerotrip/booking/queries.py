@@ -15,12 +15,13 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from zerotrip.booking import geo, seats, sources
+from zerotrip.booking import geo, ical, seats, sources
 from zerotrip.booking.errors import AppointmentNotFound, NotSiteOperator, SiteNotFound
-from zerotrip.booking.models import Appointment, Profile, Service, Site, Slot, WaitlistEntry
+from zerotrip.booking.models import Administration, Appointment, Profile, Service, Site, Slot, WaitlistEntry
 from zerotrip.booking.permissions import can_operate_site, may_book_for_relative
 from zerotrip.booking.products import PRODUCTS, Product, get_product
 from zerotrip.booking.schemas import (
+    AdministrationRead,
     AppointmentRead,
     DayEntry,
     DayList,
@@ -90,7 +91,7 @@ def slot_read(slot: Slot, site_code: str, product_code: str) -> SlotRead:
     )
 
 
-def _service_read(service: Service) -> ServiceRead:
+def service_read(service: Service) -> ServiceRead:
     product = get_product(service.product_code)
     return ServiceRead(
         product_code=product.code,
@@ -111,7 +112,7 @@ def site_read(site: Site, services: Sequence[Service] = (), **extra: object) -> 
         longitude=site.longitude,
         phone=site.phone,
         opening_hours=site.opening_hours,
-        services=[_service_read(s) for s in services if s.is_active],
+        services=[service_read(s) for s in services if s.is_active],
         **extra,
     )
 
@@ -324,6 +325,33 @@ def get_appointment(db: Session, *, actor: Actor, number: str) -> AppointmentRea
     raise AppointmentNotFound()
 
 
+def calendar_file(db: Session, *, actor: Actor, number: str, public_url: str) -> bytes:
+    """The booking's iCalendar file (RFC 5545), for the same people as ``get_appointment``: one event whose
+    UID stays the booking's for its whole life, its sequence the number of reschedules, cancelled when the
+    booking is. Raises AppointmentNotFound."""
+    read = get_appointment(db, actor=actor, number=number)
+    appointment = db.scalar(select(Appointment).where(Appointment.number == read.number))
+    assert appointment is not None
+    site = db.get_one(Site, appointment.site_id)
+    host = public_url.split("://", 1)[-1].split("/", 1)[0] or "zerotrip"
+    dose = f" 第{read.dose}剂" if get_product(read.product_code).is_vaccine else ""
+    event = ical.Appointment(
+        uid=f"{read.number}@{host}",
+        summary=f"{read.product_name}{dose}（{read.site_name}）",
+        starts_at=read.starts_at,
+        ends_at=read.ends_at,
+        location=f"{site.name}，{site.address}",
+        description=f"预约号 {read.number}。请携带身份证件，按预约时段到场并出示预约二维码。",
+        latitude=site.latitude,
+        longitude=site.longitude,
+        url=f"{public_url.rstrip('/')}/booking/appointments/{read.number}",
+        sequence=appointment.rescheduled_count,
+        status="cancelled" if read.status == "cancelled" else "confirmed",
+        reminder=f"明天 {read.starts_at.astimezone(clock.CHINA):%H:%M} {read.site_name} {read.product_name}",
+    )
+    return ical.calendar_file(event, stamp=clock.now())
+
+
 def find_own_appointment(db: Session, *, actor: Actor, number: str) -> Appointment | None:
     appointment = db.scalar(select(Appointment).where(Appointment.number == seats.normalise_number(number)))
     if appointment is None or actor.kind != "citizen":
@@ -512,6 +540,23 @@ def lookup_records(
 
 
 # -- at the site ---------------------------------------------------------------------------------------------
+
+
+def administration_read(db: Session, administration: Administration) -> AdministrationRead:
+    site_code = db.scalar(select(Site.code).where(Site.id == administration.site_id))
+    number = db.scalar(select(Appointment.number).where(Appointment.id == administration.appointment_id))
+    return AdministrationRead(
+        appointment_number=number or "",
+        resident_id=administration.resident_id,
+        product_code=administration.product_code,
+        vaccine_kind=administration.vaccine_kind,
+        dose=administration.dose,
+        lot=administration.lot,
+        administered_at=administration.administered_at,
+        administered_by=administration.administered_by,
+        site_code=site_code or "",
+        certificate_number=administration.certificate_number,
+    )
 
 
 def _mask(resident_id: str) -> str:

@@ -48,6 +48,13 @@ class SiteSpec(BaseModel):
         return value
 
 
+class SiteImport(SiteSpec):
+    """A site with what it offers, as an import gives it (``site_import.import_sites``)."""
+
+    product_codes: list[str] = Field(min_length=1, max_length=20)
+    capacity_per_hour: int = Field(ge=1, le=10_000, description="Seats per hour of opening, per service.")
+
+
 class ServiceSpec(BaseModel):
     product_code: str = Field(min_length=1, max_length=40, description="A product of the catalogue.")
     has_waitlist: bool = True

@@ -10,7 +10,7 @@ the owning departments' stewards approve. Each read names its purpose and the pe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -124,32 +124,46 @@ def read_household(
 ) -> HouseholdEntry | None:
     """The person's household registration, read through the gateway for the profile (None: the register
     holds nothing for them). Raises BookingSystemMissing (no live grant)."""
+    return read_households(db, system=system, resident_ids=[resident_id], on_behalf_of=on_behalf_of).get(
+        resident_id.strip().upper()
+    )
+
+
+def read_households(
+    db: Session, *, system: Actor, resident_ids: Sequence[str], on_behalf_of: str
+) -> dict[str, HouseholdEntry]:
+    """Household registration of up to ``MAX_BATCH`` people in one gateway read, by resident ID (people the
+    register does not hold are left out). Raises BookingSystemMissing (no live grant)."""
     try:
-        (result,) = gateway.lookup(
+        results = gateway.lookup(
             db,
             actor=system,
             resource_code=HOUSEHOLD,
-            subject_keys=[resident_id],
+            subject_keys=list(resident_ids),
             fields=list(HOUSEHOLD_FIELDS),
             purpose=PROFILE_PURPOSE,
             on_behalf_of=on_behalf_of,
         )
     except (NoGrant, ResourceNotFound) as exc:
         raise BookingSystemMissing(f"the booking system cannot read {HOUSEHOLD}: {exc}") from exc
-    if not result.records:
-        return None
-    record = result.records[-1]
-    values = {name: cell.value for name, cell in record.fields.items()}
-    return HouseholdEntry(
-        resident_id=str(values["resident_id"]),
-        name=str(values["name"]),
-        sex=SEXES.get(str(values.get("sex")), "female" if int(resident_id[16]) % 2 == 0 else "male"),
-        birth_date=date.fromisoformat(str(values["birth_date"])),
-        household_no=str(values["household_no"]) if values.get("household_no") else None,
-        division_code=str(values["division_code"]),
-        source_org_name=record.source,
-        source_updated_at=record.updated_at,
-    )
+    found = {}
+    for result in results:
+        if not result.records:
+            continue
+        record = result.records[-1]
+        values = {name: cell.value for name, cell in record.fields.items()}
+        key = str(values["resident_id"])
+        found[result.subject] = HouseholdEntry(
+            resident_id=key,
+            name=str(values["name"]),
+            sex=SEXES.get(str(values.get("sex")), "female" if int(key[16]) % 2 == 0 else "male"),
+            birth_date=date.fromisoformat(str(values["birth_date"])),
+            household_no=str(values["household_no"]) if values.get("household_no") else None,
+            division_code=str(values["division_code"]),
+            source_org_name=record.source,
+            source_updated_at=record.updated_at,
+        )
+    return found
 
 
 # -- vaccination records -------------------------------------------------------------------------------------
