@@ -17,6 +17,7 @@ from zerotrip import __version__
 from zerotrip.audit.tasks import seal_pending
 from zerotrip.booking.api import router as booking_router
 from zerotrip.booking.api_operator import router as booking_operator_router
+from zerotrip.booking.tasks import Duties as BookingDuties
 from zerotrip.certificates.api import router as certificates_router
 from zerotrip.certificates.api import well_known as certificates_well_known
 from zerotrip.certificates.api_wallet import router as certificates_wallet_router
@@ -43,7 +44,8 @@ log = logging.getLogger("zerotrip")
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Background duties of a running server: sealing the audit log, escalating late share requests,
-    reminding staff of notices they have not read, and (for the demo) sending citizen notifications."""
+    reminding staff of notices they have not read, (for the demo) sending citizen notifications, and
+    booking's reminders the day before, no-shows and slots ahead."""
     settings: Settings = app.state.settings
     jobs: list[tuple[str, int, Callable[[], int]]] = [
         (
@@ -75,6 +77,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             "rebuilt the staff headcount",
             settings.notices.headcount_check_seconds,
             lambda: check_headcount(app.state.session_factory),
+        ),
+        (
+            "booking duties (reminders, no-shows, slots ahead)",
+            settings.booking.duty_interval_seconds,
+            BookingDuties(app.state.session_factory, settings.booking).run,
         ),
     ]
     tasks = [asyncio.create_task(_every(interval, name, job)) for name, interval, job in jobs if interval > 0]

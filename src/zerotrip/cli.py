@@ -30,6 +30,7 @@ LAZY_COMMANDS = {
     "datahub": "zerotrip.datahub.cli:app",
     "certificates": "zerotrip.certificates.cli:app",
     "services": "zerotrip.services.cli:app",
+    "booking": "zerotrip.booking.cli:app",
     "worker": "zerotrip.messaging.cli_notifications:app/worker",
     "notices": "zerotrip.messaging.cli_notices:app",
 }

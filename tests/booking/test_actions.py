@@ -24,6 +24,7 @@ from zerotrip.booking.errors import (
 from zerotrip.booking.models import Appointment, Profile, Slot
 from zerotrip.common import clock
 from zerotrip.datahub.ratelimit import SlidingWindowLimiter
+from zerotrip.messaging.models_notifications import Delivery, Notification
 from zerotrip.problems import ValidationFailed
 
 from .world import NAT, BookingWorld, Citizen, build_profile, slot_of
@@ -108,8 +109,14 @@ def test_a_booking_takes_a_seat_and_names_the_next_dose(db: Session, world: Book
     assert seats_taken(db, slot) == 1
     booked = db.scalars(select(AuditEvent).where(AuditEvent.action == actions.BOOKED)).one()
     assert booked.data["number"] == appointment.number
-    notice = db.scalars(select(AuditEvent).where(AuditEvent.action == "booking.notice.queued")).one()
-    assert notice.data["event"] == "booked" and notice.data["params"]["number"] == appointment.number
+    notice = db.scalars(select(Notification)).one()
+    assert (notice.template, notice.person_id) == ("booking.appointment.booked", world.adult.person.id)
+    assert (
+        notice.params["number"] == appointment.number
+        and notice.link == f"/booking/appointments/{appointment.number}"
+    )
+    # The inbox always; SMS and e-mail only to addresses the person gave messaging.
+    assert {d.channel for d in db.scalars(select(Delivery))} == {"inbox"}
 
 
 def test_eligibility_refuses_a_child_too_young_with_the_day_it_becomes_possible(
@@ -328,10 +335,6 @@ def test_a_waitlist_promotes_in_order_when_a_seat_frees_up(db: Session, world: B
         "booked",
     )
     assert seats_taken(db, slot) == 2  # the freed seat went to the waitlist, never up for grabs
-    events = [
-        e.data["event"]
-        for e in db.scalars(
-            select(AuditEvent).where(AuditEvent.action == "booking.notice.queued").order_by(AuditEvent.id)
-        )
-    ]
-    assert events[-2:] == ["cancelled", "promoted"]
+    told = {(n.template, n.person_id) for n in db.scalars(select(Notification))}
+    assert ("booking.appointment.cancelled", world.adult.person.id) in told
+    assert ("booking.appointment.promoted", world.grandpa.person.id) in told

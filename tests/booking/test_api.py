@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zerotrip.audit.models import AuditEvent
 from zerotrip.booking.models import Appointment
 from zerotrip.certificates.models import Certificate
 from zerotrip.common import clock
+from zerotrip.messaging.models_notifications import Notification
 
 from .world import COVID, NAT, SITE, TOMORROW, BookingWorld, build_profile, sign_in, slot_of
 
@@ -220,10 +220,11 @@ def test_closing_a_site_cancels_its_bookings_and_tells_each_person(
     }
     db.refresh(slot_of(db))
     assert slot_of(db).booked == 0 and slot_of(db).status == "closed"
-    told = db.scalars(select(AuditEvent).where(AuditEvent.action == "booking.notice.queued")).all()
-    by_site = [e for e in told if e.data["event"] == "cancelled_by_site"]
-    assert {e.subject_id for e in by_site} == {str(world.adult.person.id), str(world.stranger.person.id)}
-    assert all(e.data["params"]["reason"] == "台风停诊" for e in by_site)
+    told = [
+        n for n in db.scalars(select(Notification)) if n.template == "booking.appointment.cancelled_by_site"
+    ]
+    assert {n.person_id for n in told} == {world.adult.person.id, world.stranger.person.id}
+    assert all(n.params["reason"] == "台风停诊" for n in told)
     # Regenerating slots leaves the closed day alone.
     regenerated = client.post(
         f"{OPERATOR}/sites/{SITE}/slots",

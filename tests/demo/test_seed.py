@@ -105,6 +105,7 @@ def seeded(db: Session, keys: KeyStore, settings: Settings) -> DemoLogins:
         "staff",
         "datasets",
         "service items",
+        "vaccination sites",
         "logins",
         "certificates",
     }

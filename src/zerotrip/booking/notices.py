@@ -1,9 +1,11 @@
-"""What booking tells people, in one place: the only function here is the one every notice goes through.
+"""What booking tells people, in one place: every notice goes through ``tell``.
 
 Notices are written in the transaction of the change that causes them (a booking, a cancellation by the
-site, a promotion from the waitlist, the day-before reminder), so a person is told exactly when the change
-is committed; delivery happens after the commit, through the messaging outbox. Each notice carries a dedupe
-key naming the event, so telling twice about one event tells once.
+site, a promotion from the waitlist, the day-before reminder), through messaging's outbox
+(``messaging.actions.notify``), so a person is told exactly when the change is committed, and delivery
+(the in-app inbox, SMS, e-mail by the person's preferences) happens after the commit. Each notice carries a
+dedupe key naming the event, so telling twice about one event tells once. The texts are messaging's
+templates ``booking.*`` (``messaging/notifications_templates.py``), in Chinese and English.
 
 The confirmation's calendar file is not attached to the message: the notice links to the booking, whose
 iCalendar file (``/api/booking/appointments/{number}/ical``) is always current, also after a reschedule.
@@ -17,22 +19,22 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from zerotrip.audit.actions import record_event
 from zerotrip.booking.models import Appointment
 from zerotrip.booking.seats import Place
 from zerotrip.common import clock
+from zerotrip.messaging import actions as messaging_actions
 
-# The events booking tells people about (the messaging templates' keys are ``booking.<event>``).
-EVENTS = (
-    "booked",  # confirmation, with the booking's calendar file
-    "promoted",  # a waitlisted person got a seat
-    "rescheduled",
-    "cancelled",  # by the person (a receipt)
-    "cancelled_by_site",  # a closure or a capacity cut: the reason, and to book again
-    "reminder",  # the day before
-    "recorded",  # a dose was recorded; the record lookup and the certificate reflect it
-)
-NOTICE_QUEUED = "booking.notice.queued"
+# The events booking tells people about, and the messaging template of each.
+TEMPLATES = {
+    "booked": "booking.appointment.booked",  # confirmation, with the booking's calendar file
+    "promoted": "booking.appointment.promoted",  # a waitlisted person got a seat
+    "rescheduled": "booking.appointment.rescheduled",
+    "cancelled": "booking.appointment.cancelled",  # by the person (a receipt)
+    "cancelled_by_site": "booking.appointment.cancelled_by_site",  # a closure or capacity cut: why
+    "reminder": "booking.appointment.reminder",  # the day before
+    "recorded": "booking.vaccination.recorded",  # the record lookup and the certificate reflect it
+}
+EVENTS = tuple(TEMPLATES)
 
 
 @dataclass(frozen=True)
@@ -45,27 +47,17 @@ class Notice:
 
 
 def tell(db: Session, notice: Notice) -> None:
-    """Queue ``notice`` for its person in the caller's transaction.
-
-    Until messaging's outbox is on main, the notice is kept as an audit event naming the person, the event,
-    its values and its dedupe key, which is what the outbox will be given; this function is the one place
-    to change when it lands.
-    """
-    if notice.event not in EVENTS:
+    """Queue ``notice`` for its person in the caller's transaction, through messaging's outbox."""
+    template = TEMPLATES.get(notice.event)
+    if template is None:
         raise ValueError(f"booking does not tell people about {notice.event!r}")
-    record_event(
+    messaging_actions.notify(
         db,
-        actor="system:booking",
-        action=NOTICE_QUEUED,
-        subject_type="person",
-        subject_id=str(notice.person_id),
-        data={
-            "event": notice.event,
-            "template": f"booking.{notice.event}",
-            "params": notice.params,
-            "link": notice.link,
-            "dedupe_key": notice.dedupe_key,
-        },
+        template=template,
+        params=notice.params,
+        dedupe_key=notice.dedupe_key,
+        person_id=notice.person_id,
+        link=notice.link,
     )
 
 

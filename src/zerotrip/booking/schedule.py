@@ -10,14 +10,14 @@ Templates generate slots in bulk and never over a closure or a slot that exists 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, or_, select, update
 from sqlalchemy.orm import Session
 
 from zerotrip.audit.actions import record_event
-from zerotrip.booking import actions, seats, waitlist
+from zerotrip.booking import actions, bulk, seats, waitlist
 from zerotrip.booking.errors import (
     CapacityBelowBookings,
     InvalidSchedule,
@@ -172,41 +172,61 @@ def add_templates(
     return templates
 
 
+# A template as slot generation reads it: (id, service id, site id, weekday, start, minutes, capacity,
+# valid from, valid until).
+TemplateRow = tuple[int, int, int, int, time, int, int, date, date | None]
+SLOT_COLUMNS = (
+    "service_id",
+    "site_id",
+    "template_id",
+    "day",
+    "starts_at",
+    "ends_at",
+    "capacity",
+    "booked",
+    "status",
+)
+
+
 def slot_rows(
-    templates: list[tuple[SlotTemplate, int]],
+    templates: list[TemplateRow],
     *,
     first_day: date,
     last_day: date,
     closed: dict[int, list[tuple[int | None, date, date]]],
     taken: set[tuple[int, datetime]],
-) -> list[dict[str, Any]]:
-    """The slots ``templates`` (each with its site id) make from ``first_day`` to ``last_day``, leaving out
-    days a closure of the site or service covers and (service, start) pairs in ``taken``. Pure."""
-    rows: list[dict[str, Any]] = []
-    for template, site_id in templates:
-        day = max(first_day, template.valid_from)
-        end = min(last_day, template.valid_until or last_day)
+) -> list[tuple[Any, ...]]:
+    """The slots ``templates`` make from ``first_day`` to ``last_day`` (tuples in ``SLOT_COLUMNS`` order),
+    leaving out days a closure of the site or service covers and (service, start) pairs in ``taken``.
+    Pure; each template visits only its weekdays, and each (day, start) is converted to UTC once."""
+    rows: list[tuple[Any, ...]] = []
+    instants: dict[tuple[date, time], datetime] = {}
+    for (
+        template_id,
+        service_id,
+        site_id,
+        weekday,
+        starts,
+        minutes,
+        capacity,
+        valid_from,
+        valid_until,
+    ) in templates:
+        begin = max(first_day, valid_from)
+        end = min(last_day, valid_until or last_day)
+        day = begin + timedelta(days=(weekday - begin.isoweekday()) % 7)
+        closures = closed.get(site_id, ())
+        length = timedelta(minutes=minutes)
         while day <= end:
-            if day.isoweekday() == template.weekday and not _is_closed(
-                closed.get(site_id, ()), template.service_id, day
-            ):
-                starts = datetime.combine(day, template.starts_at, tzinfo=clock.CHINA).astimezone(UTC)
-                if (template.service_id, starts) not in taken:
-                    rows.append(
-                        {
-                            "service_id": template.service_id,
-                            "site_id": site_id,
-                            "template_id": template.id,
-                            "day": day,
-                            "starts_at": starts,
-                            "ends_at": starts + timedelta(minutes=template.minutes),
-                            "capacity": template.capacity,
-                            "booked": 0,
-                            "status": "open",
-                            "closed_reason": None,
-                        }
+            if not closures or not _is_closed(closures, service_id, day):
+                at = instants.get((day, starts))
+                if at is None:
+                    at = instants[day, starts] = datetime.combine(day, starts, tzinfo=clock.CHINA).astimezone(
+                        UTC
                     )
-            day += timedelta(days=1)
+                if (service_id, at) not in taken:
+                    rows.append((service_id, site_id, template_id, day, at, at + length, capacity, 0, "open"))
+            day += timedelta(days=7)
     return rows
 
 
@@ -217,13 +237,32 @@ def _is_closed(closures: Any, service_id: int, day: date) -> bool:
 def generate_slots(
     db: Session, *, actor: Actor, first_day: date, last_day: date, site_code: str | None = None
 ) -> int:
-    """Make the slots every template (of one site, or of every site the actor manages) gives from
+    """Make the slots every template (of one site, or, for the platform, of every site) gives from
     ``first_day`` to ``last_day`` that do not exist yet, in bulk. Returns how many were made. Raises
-    SiteNotFound, NotSiteOperator, InvalidSchedule (a backwards or too long period)."""
+    SiteNotFound, NotSiteOperator, InvalidSchedule (a backwards or too long period, no site named)."""
     if last_day < first_day or (last_day - first_day).days >= MAX_GENERATE_DAYS:
         raise InvalidSchedule.field("last_day", f"a period of 1 to {MAX_GENERATE_DAYS} days")
-    query = select(SlotTemplate, Service.site_id).join(Service, Service.id == SlotTemplate.service_id)
-    query = query.where(Service.is_active.is_(True))
+    query = (
+        select(
+            SlotTemplate.id,
+            SlotTemplate.service_id,
+            Service.site_id,
+            SlotTemplate.weekday,
+            SlotTemplate.starts_at,
+            SlotTemplate.minutes,
+            SlotTemplate.capacity,
+            SlotTemplate.valid_from,
+            SlotTemplate.valid_until,
+        )
+        .join(Service, Service.id == SlotTemplate.service_id)
+        .join(Site, Site.id == Service.site_id)
+        .where(
+            Service.is_active.is_(True),
+            Site.is_active.is_(True),
+            SlotTemplate.valid_from <= last_day,
+            or_(SlotTemplate.valid_until.is_(None), SlotTemplate.valid_until >= first_day),
+        )
+    )
     closures = select(Closure.site_id, Closure.service_id, Closure.first_day, Closure.last_day).where(
         Closure.last_day >= first_day, Closure.first_day <= last_day
     )
@@ -236,14 +275,13 @@ def generate_slots(
         existing = existing.where(Slot.site_id == site.id)
     elif actor.kind != "system":
         raise InvalidSchedule.field("site_code", "name the site")
-    templates = [(t, site_id) for t, site_id in db.execute(query)]
+    templates: list[TemplateRow] = [tuple(row) for row in db.execute(query)]  # type: ignore[misc]
     closed: dict[int, list[tuple[int | None, date, date]]] = {}
     for site_id, service_id, first, last in db.execute(closures):
         closed.setdefault(site_id, []).append((service_id, first, last))
     taken = {(service_id, starts) for service_id, starts in db.execute(existing)}
     rows = slot_rows(templates, first_day=first_day, last_day=last_day, closed=closed, taken=taken)
-    for start in range(0, len(rows), 5_000):
-        db.execute(insert(_slot), rows[start : start + 5_000])
+    bulk.insert_rows(db, _slot, SLOT_COLUMNS, rows)
     record_event(
         db,
         actor=actor.principal,

@@ -189,5 +189,19 @@ def record_vaccination(
         },
     )
     place = seats.place_of(db, appointment.slot_id)
-    tell(db, notice_for(appointment, place, "recorded", certificate=administration.certificate_number))
+    certificate = administration.certificate_number
+    tell(
+        db,
+        notice_for(
+            appointment,
+            place,
+            "recorded",
+            certificate=f"新冠病毒疫苗接种证明（{certificate}）已更新，可在卡包中查看。"
+            if certificate
+            else "",
+            certificate_en=f"Your COVID-19 vaccination certificate ({certificate}) is updated in your wallet."
+            if certificate
+            else "",
+        ),
+    )
     return administration

@@ -16,6 +16,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from zerotrip.audit.actions import record_event
+from zerotrip.booking import bulk
 from zerotrip.booking.errors import InvalidSchedule, NotSiteOperator, SiteCodeTaken
 from zerotrip.booking.models import Service, Site, SlotTemplate
 from zerotrip.booking.permissions import can_manage_site
@@ -30,6 +31,16 @@ CHUNK = 2_000
 _site = cast(Table, Site.__table__)
 _service = cast(Table, Service.__table__)
 _template = cast(Table, SlotTemplate.__table__)
+TEMPLATE_COLUMNS = (
+    "service_id",
+    "weekday",
+    "starts_at",
+    "minutes",
+    "capacity",
+    "valid_from",
+    "valid_until",
+    "created_at",
+)
 
 
 def _minutes(start: str, end: str) -> int:
@@ -109,26 +120,27 @@ def import_sites(db: Session, *, actor: Actor, sites: Sequence[SiteImport], vali
             select(Service.id, Service.site_id, Service.product_code).where(Service.site_id.in_(chunk))
         )
     }
-    template_rows: list[dict[str, Any]] = []
+    template_rows: list[tuple[Any, ...]] = []
     for s in sites:
         for weekday, name in enumerate(WEEKDAYS, start=1):
             for start, end in s.opening_hours.get(name, []):
                 minutes = _minutes(start, end)
                 capacity = max(1, s.capacity_per_hour * minutes // 60)
+                starts = time.fromisoformat(start)
                 template_rows.extend(
-                    {
-                        "service_id": service_ids[site_ids[s.code], product],
-                        "weekday": weekday,
-                        "starts_at": time.fromisoformat(start),
-                        "minutes": minutes,
-                        "capacity": capacity,
-                        "valid_from": valid_from,
-                        "valid_until": None,
-                        "created_at": now,
-                    }
+                    (
+                        service_ids[site_ids[s.code], product],
+                        weekday,
+                        starts,
+                        minutes,
+                        capacity,
+                        valid_from,
+                        None,
+                        now,
+                    )
                     for product in s.product_codes
                 )
-    _insert(db, _template, template_rows)
+    bulk.insert_rows(db, _template, TEMPLATE_COLUMNS, template_rows)
     record_event(
         db,
         actor=actor.principal,

@@ -9,8 +9,10 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
+from zerotrip.common import clock
 from zerotrip.config import Settings
 from zerotrip.datahub import aggregation, catalogue
+from zerotrip.demo.booking import seed_booking
 from zerotrip.demo.certificates import build_demo_certificates
 from zerotrip.demo.datasets import Dataset, demo_datasets
 from zerotrip.demo.names import NameGenerator, Sex
@@ -112,6 +114,9 @@ def seed_demo(
     if progress is not None:
         progress("service items", len(items), len(items))
     set_up_service_platform(db, actor=actor, items=items, settings=settings)
+    booking = seed_booking(db, actor=actor, tree=tree, settings=settings, today=clock.now_in_china().date())
+    if progress is not None:
+        progress("vaccination sites", booking["vaccination sites"], booking["vaccination sites"])
     planned = _planned(seed)
     # One argon2id hash for every staff login: hashing is deliberately slow.
     password_hash = hash_password(DEMO_PASSWORD)
@@ -157,6 +162,7 @@ def seed_demo(
         "service items": len(items),
         **records,
         "certificates": certificates,
+        **booking,
     }
     return DemoLogins(entries=tuple(p.login for p in planned), counts=counts)
 

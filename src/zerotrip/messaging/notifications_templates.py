@@ -39,6 +39,11 @@ KINDS: dict[str, Kind] = {
         Kind("objection_answered", frozenset({"email"})),
         # Staff notices: an emergency notice still unread (or unacknowledged) after its reminder time.
         Kind("notice_emergency", frozenset({"sms"})),
+        # booking: confirmations (new, from the waitlist, moved), cancellations, the day-before reminder
+        Kind("booking_confirmed", frozenset({"sms"})),
+        Kind("booking_cancelled", frozenset({"email", "sms"})),
+        Kind("booking_reminder", frozenset({"sms"})),
+        Kind("vaccination_recorded", frozenset({"email"})),
     )
 }
 
@@ -89,6 +94,116 @@ def _t(key: str, kind: str, zh: tuple[str, str, str], en: tuple[str, str, str]) 
 TEMPLATES: dict[str, Template] = {
     template.key: template
     for template in (
+        # -- booking: appointments and vaccinations (预约接种) ----------------------------------------------
+        _t(
+            "booking.appointment.booked",
+            "booking_confirmed",
+            (
+                "预约成功：{product_name}",
+                "您已预约{starts_at}在{site_name}（{site_address}）接种{product_name}第{dose}剂，"
+                "预约号 {number}。请携带身份证件按时到场，出示预约二维码签到；预约详情中可下载日历文件。",
+                "预约成功：{starts_at} {site_name} {product_name}第{dose}剂，预约号{number}。",
+            ),
+            (
+                "Booked: {product_name_en}",
+                "You are booked for dose {dose} of {product_name_en} at {site_name} ({site_address}) on"
+                " {starts_at}, booking number {number}. Bring your ID and show the booking QR code to check"
+                " in; the booking's page has its calendar file.",
+                "Booked: {starts_at} {site_name}, {product_name_en} dose {dose}, no. {number}.",
+            ),
+        ),
+        _t(
+            "booking.appointment.promoted",
+            "booking_confirmed",
+            (
+                "候补成功：{product_name}",
+                "您候补的{starts_at}{site_name}{product_name}第{dose}剂已有空位，已为您预约，"
+                "预约号 {number}。如不能前往，请及时取消。",
+                "候补成功：{starts_at} {site_name} {product_name}，预约号{number}。",
+            ),
+            (
+                "A seat came free: {product_name_en}",
+                "A seat came free in the slot you waited for: you are booked for dose {dose} of"
+                " {product_name_en} at {site_name} on {starts_at}, booking number {number}. Cancel it if you"
+                " cannot come.",
+                "Waitlist: booked {starts_at} {site_name}, no. {number}.",
+            ),
+        ),
+        _t(
+            "booking.appointment.rescheduled",
+            "booking_confirmed",
+            (
+                "预约已改期：{product_name}",
+                "您的预约 {number} 已改到{starts_at}，地点{site_name}（{site_address}）。",
+                "预约{number}已改到{starts_at} {site_name}。",
+            ),
+            (
+                "Booking moved: {product_name_en}",
+                "Your booking {number} is moved to {starts_at} at {site_name} ({site_address}).",
+                "Booking {number} moved to {starts_at} {site_name}.",
+            ),
+        ),
+        _t(
+            "booking.appointment.cancelled",
+            "booking_cancelled",
+            (
+                "预约已取消：{product_name}",
+                "您已取消{starts_at}在{site_name}的预约（{number}）。",
+                "预约{number}已取消。",
+            ),
+            (
+                "Booking cancelled: {product_name_en}",
+                "You cancelled your booking {number} at {site_name} on {starts_at}.",
+                "Booking {number} is cancelled.",
+            ),
+        ),
+        _t(
+            "booking.appointment.cancelled_by_site",
+            "booking_cancelled",
+            (
+                "接种单位取消了您的预约：{product_name}",
+                "很抱歉，{site_name}取消了您{starts_at}的预约（{number}）。原因：{reason}。请重新预约。",
+                "{site_name}取消了您{starts_at}的预约{number}，原因：{reason}。请重新预约。",
+            ),
+            (
+                "Your booking was cancelled by the site",
+                "We are sorry: {site_name} cancelled your booking {number} on {starts_at}. Reason: {reason}."
+                " Please book again.",
+                "{site_name} cancelled booking {number} ({starts_at}): {reason}. Please book again.",
+            ),
+        ),
+        _t(
+            "booking.appointment.reminder",
+            "booking_reminder",
+            (
+                "明天接种提醒：{product_name}",
+                "提醒：您预约了{starts_at}在{site_name}（{site_address}）接种{product_name}第{dose}剂，"
+                "预约号 {number}。请携带身份证件按时到场。",
+                "提醒：明天{starts_at} {site_name} {product_name}，预约号{number}。",
+            ),
+            (
+                "Tomorrow: {product_name_en}",
+                "Reminder: dose {dose} of {product_name_en} at {site_name} ({site_address}) on {starts_at},"
+                " booking number {number}. Bring your ID.",
+                "Reminder: tomorrow {starts_at} {site_name}, no. {number}.",
+            ),
+        ),
+        _t(
+            "booking.vaccination.recorded",
+            "vaccination_recorded",
+            (
+                "接种已登记：{product_name}第{dose}剂",
+                "{site_name}已登记您的{product_name}第{dose}剂接种（预约号 {number}），"
+                "可在“随身查”中查看接种记录。{certificate}",
+                "{product_name}第{dose}剂接种已登记，可在随身查中查看。",
+            ),
+            (
+                "Vaccination recorded: {product_name_en} dose {dose}",
+                "{site_name} recorded dose {dose} of {product_name_en} (booking {number}); your vaccination"
+                " record shows it. {certificate_en}",
+                "Dose {dose} of {product_name_en} is recorded.",
+            ),
+        ),
         # -- services: applications (办件) ------------------------------------------------------------
         _t(
             "services.application.approved",
