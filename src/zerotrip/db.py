@@ -6,6 +6,7 @@ A transaction belongs to the edge (one HTTP request, one CLI command, one task r
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, exc
+from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, create_engine, event, exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -142,6 +143,17 @@ def transaction(db: Session) -> Iterator[Session]:
         raise
 
 
+# One writer at a time per SQLite database in this process (see ``write_transaction``).
+_SQLITE_WRITERS: dict[str, threading.Lock] = {}
+_SQLITE_WRITERS_LOCK = threading.Lock()
+
+
+def _sqlite_writer(bind: Engine | Connection) -> threading.Lock:
+    key = str(bind.engine.url)
+    with _SQLITE_WRITERS_LOCK:
+        return _SQLITE_WRITERS.setdefault(key, threading.Lock())
+
+
 @contextmanager
 def write_transaction(db: Session) -> Iterator[Session]:
     """``transaction`` for a use case that reads and then writes, and that many requests run at once (a
@@ -150,12 +162,19 @@ def write_transaction(db: Session) -> Iterator[Session]:
     On SQLite a transaction begun with a plain BEGIN reads from a snapshot, and when it comes to write after
     another connection has committed meanwhile it fails at once ("database is locked"), without waiting.
     This one begins with BEGIN IMMEDIATE, taking the write lock first, so concurrent writers queue for the
-    busy timeout instead. What the session did before (resolving the caller, which only reads) is committed
-    first, so the transaction begins here. On PostgreSQL it is ``transaction``.
+    busy timeout instead. Within one process the writers queue on a lock of their own first: SQLite's busy
+    handler waits by sleeping, longer the more often it has tried, so forty threads polling the file's lock
+    would leave it idle between their naps. What the session did before (resolving the caller, which only
+    reads) is committed first, so the transaction begins here. On PostgreSQL it is ``transaction``.
     """
     if db.in_transaction():
         db.commit()
-    if db.get_bind().dialect.name == "sqlite":
+    bind = db.get_bind()
+    if bind.dialect.name != "sqlite":
+        with transaction(db):
+            yield db
+        return
+    with _sqlite_writer(bind):
         db.connection(execution_options={IMMEDIATE: True})
-    with transaction(db):
-        yield db
+        with transaction(db):
+            yield db

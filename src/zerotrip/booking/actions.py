@@ -115,6 +115,7 @@ def book_appointment(
     idempotency_key: str | None = None,
     limiter: SlidingWindowLimiter | None = None,
     catalogue: CatalogueCache | None = None,
+    systems: sources.SystemCache | None = None,
 ) -> Outcome:
     """Book one seat of ``slot_id`` for the signed-in citizen or the family member ``resident_id``; the flow
     is in the module docstring. Raises (before reading personal data) BookingNotAllowed, BookingRateLimited,
@@ -134,7 +135,7 @@ def book_appointment(
     seats.check_bookable(place, days_ahead=settings.days_ahead)
     if place.slot.booked >= place.slot.capacity:
         raise SlotFull("every seat of this slot is taken", waitlist=place.service.has_waitlist)
-    system = sources.booking_system(db, settings)
+    system = sources.system_of(db, settings, systems)
     answer, active = seats.judge(
         db,
         system=system,

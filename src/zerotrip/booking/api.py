@@ -24,7 +24,17 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from zerotrip.booking import actions, ical, profiles, queries, records, seats, sources, waitlist
+from zerotrip.booking import (
+    actions,
+    ical,
+    people_queries,
+    profiles,
+    queries,
+    records,
+    seats,
+    sources,
+    waitlist,
+)
 from zerotrip.booking.schemas import (
     AppointmentPage,
     AppointmentRead,
@@ -59,11 +69,12 @@ Keys = Annotated[KeyStore, Depends(get_keys)]
 
 @dataclass(frozen=True)
 class BookingState:
-    """What a worker process keeps for booking: the per-person attempt limiter and the gateway's
-    catalogue cache."""
+    """What a worker process keeps for booking: the per-person attempt limiter, the gateway's catalogue
+    cache and the booking system's identity."""
 
     limiter: SlidingWindowLimiter
     catalogue: CatalogueCache
+    systems: sources.SystemCache
 
 
 def booking_state(request: Request) -> BookingState:
@@ -74,6 +85,7 @@ def booking_state(request: Request) -> BookingState:
         state = app_state.booking_state = BookingState(
             limiter=SlidingWindowLimiter(settings.booking.attempts_per_minute),
             catalogue=CatalogueCache(settings.datahub.gateway_catalogue_seconds),
+            systems=sources.SystemCache(),
         )
     return state
 
@@ -136,7 +148,7 @@ def site_slots(
 @router.get("/people", response_model=list[PersonChoice], summary="Who I may book for")
 def people(db: DB, actor: CurrentActor) -> list[PersonChoice]:
     with transaction(db):
-        return queries.list_people(db, actor=actor)
+        return people_queries.list_people(db, actor=actor)
 
 
 @router.post("/profiles", response_model=ProfileRead, status_code=201, summary="Build a profile (建档)")
@@ -152,7 +164,7 @@ def build_profile(body: ProfileCreate, db: DB, actor: CurrentActor, settings: Ap
             consent=body.consent,
             resident_id=body.resident_id,
         )
-        read = queries.profile_read(built.profile) if built.profile is not None else None
+        read = people_queries.profile_read(built.profile) if built.profile is not None else None
     built.raise_for_refusal()
     assert read is not None
     return read
@@ -169,7 +181,7 @@ def eligibility(
     resident_id: Annotated[str | None, Query(pattern=r"^\d{17}[\dXx]$")] = None,
 ) -> EligibilityRead:
     with transaction(db):
-        return queries.preview_eligibility(
+        return people_queries.preview_eligibility(
             db,
             actor=actor,
             product_code=product,
@@ -242,6 +254,7 @@ def _book(
             idempotency_key=key,
             limiter=state.limiter,
             catalogue=state.catalogue,
+            systems=state.systems,
         )
         read = (
             queries.appointment_read(db, outcome.appointment, with_qr=True) if outcome.appointment else None
@@ -380,7 +393,9 @@ def record_lookup(
     """The doses the health department's records hold now, read through the datahub gateway for you (it
     shows in your data-use log), and your bookings."""
     with transaction(db):
-        return queries.lookup_records(db, actor=actor, settings=settings.booking, resident_id=resident_id)
+        return people_queries.lookup_records(
+            db, actor=actor, settings=settings.booking, resident_id=resident_id
+        )
 
 
 @router.post(

@@ -12,29 +12,26 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from zerotrip.booking import queries, schedule, seats, site_actions, stats
+from zerotrip.booking import oversight, queries, schedule, seats, site_actions, site_queries
 from zerotrip.booking.schemas import (
     AdministrationCreate,
     AdministrationRead,
     AppointmentRead,
     CapacityChange,
-    CapacityRow,
     CheckInRequest,
     ClosureCreate,
     ClosureRead,
     DayList,
     GenerateRequest,
-    NoShowRow,
     ServiceRead,
     ServiceSpec,
     SiteRead,
     SiteSpec,
     SlotRead,
     TemplateSpec,
-    UptakeRow,
 )
 from zerotrip.config import Settings
 from zerotrip.db import transaction, write_transaction
@@ -56,7 +53,7 @@ class Count(BaseModel):
 @router.get("/sites/{code}/day", response_model=DayList, summary="A site's bookings of one day")
 def day_list(code: str, db: DB, actor: CurrentActor, day: date | None = None) -> DayList:
     with transaction(db):
-        return queries.day_list(db, actor=actor, site_code=code, day=day or seats.today())
+        return site_queries.day_list(db, actor=actor, site_code=code, day=day or seats.today())
 
 
 @router.post(
@@ -91,7 +88,7 @@ def record_vaccination(
             settings=settings,
         )
         db.flush()
-        return queries.administration_read(db, administration)
+        return site_queries.administration_read(db, administration)
 
 
 # -- sites and schedules -------------------------------------------------------------------------------------
@@ -182,47 +179,11 @@ def change_capacity(
         return queries.slot_read(slot, place.site.code, place.service.product_code)
 
 
-# -- statistics ----------------------------------------------------------------------------------------------
+# -- the platform operator's figures ---------------------------------------------------------------
 
 
-Division = Annotated[str | None, Query(pattern=r"^\d{6}$")]
-
-
-@router.get(
-    "/stats/capacity", response_model=list[CapacityRow], summary="Seats and bookings per day and county"
-)
-def capacity(
-    db: DB, actor: CurrentActor, first_day: date, last_day: date, division: Division = None
-) -> list[CapacityRow]:
+@router.get("/figures", response_model=oversight.Figures, summary="Capacity, no-shows and uptake by county")
+def figures(db: DB, actor: CurrentActor, first_day: date, last_day: date) -> oversight.Figures:
+    """By county and by day, for the divisions of the caller's platform administrator roles."""
     with transaction(db):
-        return stats.capacity_by_day(
-            db, actor=actor, first_day=first_day, last_day=last_day, division_code=division
-        )
-
-
-@router.get("/stats/no-shows", response_model=list[NoShowRow], summary="Missed bookings per county")
-def no_shows(
-    db: DB, actor: CurrentActor, first_day: date, last_day: date, division: Division = None
-) -> list[NoShowRow]:
-    with transaction(db):
-        return stats.no_shows(db, actor=actor, first_day=first_day, last_day=last_day, division_code=division)
-
-
-@router.get("/stats/uptake", response_model=list[UptakeRow], summary="Doses recorded per county")
-def uptake(
-    db: DB,
-    actor: CurrentActor,
-    first_day: date,
-    last_day: date,
-    division: Division = None,
-    vaccine_kind: Annotated[str | None, Query(max_length=40)] = None,
-) -> list[UptakeRow]:
-    with transaction(db):
-        return stats.uptake_by_county(
-            db,
-            actor=actor,
-            first_day=first_day,
-            last_day=last_day,
-            vaccine_kind=vaccine_kind,
-            division_code=division,
-        )
+        return oversight.figures(db, actor=actor, first_day=first_day, last_day=last_day, today=seats.today())

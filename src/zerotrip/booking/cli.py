@@ -12,9 +12,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from zerotrip.booking import schedule, seats, sources, stats, tasks
+from zerotrip.booking import oversight, schedule, seats, sources, tasks
 from zerotrip.booking.errors import BookingSystemMissing
-from zerotrip.booking.schemas import CapacityRow, NoShowRow, UptakeRow
 from zerotrip.config import Settings
 from zerotrip.db import make_engine, make_sessionmaker, transaction
 from zerotrip.identity.actor import system
@@ -81,28 +80,16 @@ def duties(ctx: typer.Context) -> None:
 def statistics(
     ctx: typer.Context,
     days: Annotated[int, typer.Option(min=1, max=92, help="Days up to today.")] = 7,
-    division: Annotated[str | None, typer.Option(help="A county or city code.")] = None,
 ) -> None:
-    """Capacity, no-shows and uptake per county for the last ``days`` days, as JSON lines."""
+    """Capacity, no-shows and uptake by county, and seats by day, for the last ``days`` days, as JSON."""
     settings: Settings = ctx.obj
     last = seats.today()
-    first = last - timedelta(days=days - 1)
     engine = make_engine(settings.resolved_database_url)
     try:
         with make_sessionmaker(engine)() as db, transaction(db):
-            rows: dict[str, list[CapacityRow] | list[NoShowRow] | list[UptakeRow]] = {
-                "capacity": stats.capacity_by_day(
-                    db, actor=PLATFORM, first_day=first, last_day=last, division_code=division
-                ),
-                "no_shows": stats.no_shows(
-                    db, actor=PLATFORM, first_day=first, last_day=last, division_code=division
-                ),
-                "uptake": stats.uptake_by_county(
-                    db, actor=PLATFORM, first_day=first, last_day=last, division_code=division
-                ),
-            }
+            found = oversight.figures(
+                db, actor=PLATFORM, first_day=last - timedelta(days=days - 1), last_day=last, today=last
+            )
     finally:
         engine.dispose()
-    for name, found in rows.items():
-        for row in found:
-            typer.echo(json.dumps({"table": name, **row.model_dump(mode="json")}, ensure_ascii=False))
+    typer.echo(json.dumps(found.model_dump(mode="json"), ensure_ascii=False))

@@ -8,29 +8,20 @@ row.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from zerotrip.booking import geo, ical, seats, sources
-from zerotrip.booking.errors import AppointmentNotFound, NotSiteOperator, SiteNotFound
-from zerotrip.booking.models import Administration, Appointment, Profile, Service, Site, Slot, WaitlistEntry
-from zerotrip.booking.permissions import can_operate_site, may_book_for_relative
+from zerotrip.booking import geo, ical, seats
+from zerotrip.booking.errors import AppointmentNotFound, SiteNotFound
+from zerotrip.booking.models import Appointment, Profile, Service, Site, Slot, WaitlistEntry
+from zerotrip.booking.permissions import can_operate_site
 from zerotrip.booking.products import PRODUCTS, Product, get_product
 from zerotrip.booking.schemas import (
-    AdministrationRead,
     AppointmentRead,
-    DayEntry,
-    DayList,
-    DoseRead,
-    EligibilityRead,
-    PersonChoice,
     ProductRead,
-    ProfileRead,
-    RecordLookup,
     ServiceRead,
     SitePage,
     SiteRead,
@@ -40,8 +31,6 @@ from zerotrip.booking.schemas import (
 from zerotrip.booking.site_actions import qr_payload
 from zerotrip.booking.waitlist import position_of
 from zerotrip.common import clock
-from zerotrip.config import BookingSettings
-from zerotrip.datahub.cache import CatalogueCache
 from zerotrip.identity import queries as identity_queries
 from zerotrip.identity.actor import Actor
 from zerotrip.identity.permissions import division_prefix
@@ -412,188 +401,3 @@ def waitlist_read(db: Session, entry: WaitlistEntry) -> WaitlistRead:
         note=entry.note,
         created_at=entry.created_at,
     )
-
-
-# -- people and profiles -------------------------------------------------------------------------------------
-
-
-def profile_read(profile: Profile, relation: str = "self") -> ProfileRead:
-    return ProfileRead(
-        resident_id=profile.resident_id,
-        name=profile.name,
-        sex="male" if profile.sex == "male" else "female",
-        birth_date=profile.birth_date,
-        household_no=profile.household_no,
-        division_code=profile.division_code,
-        phone=profile.phone,
-        source_org_name=profile.source_org_name,
-        source_updated_at=profile.source_updated_at,
-        updated_at=profile.updated_at,
-        relation=relation,
-    )
-
-
-def list_people(db: Session, *, actor: Actor) -> list[PersonChoice]:
-    """The citizen and the family members they may book for, each with their profile if built."""
-    seats.booker_id(db, actor)
-    own = identity_queries.get_own_person(db, actor)
-    today = seats.today()
-    people: list[tuple[uuid.UUID, str, str, str]] = [(own.id, own.resident_id, own.name, "self")]
-    for kind, relative in identity_queries.list_relatives(db, own.id):
-        if may_book_for_relative(kind, relative_birth_date=relative.birth_date, today=today):
-            people.append((relative.id, relative.resident_id, relative.name, kind))
-    profiles = {
-        p.person_id: p
-        for p in db.scalars(select(Profile).where(Profile.person_id.in_([p[0] for p in people])))
-    }
-    return [
-        PersonChoice(
-            resident_id=key,
-            name=name,
-            relation=relation,
-            profile=profile_read(profiles[pid], relation) if pid in profiles else None,
-        )
-        for pid, key, name, relation in people
-    ]
-
-
-def preview_eligibility(
-    db: Session,
-    *,
-    actor: Actor,
-    product_code: str,
-    day: date,
-    settings: BookingSettings,
-    resident_id: str | None = None,
-    catalogue: CatalogueCache | None = None,
-) -> EligibilityRead:
-    """What the rules would say about booking ``product_code`` for ``day`` (reads the person's doses
-    through the gateway, audited). Raises BookingNotAllowed, ProfileRequired, BookingSystemMissing,
-    ValidationFailed (an unknown product)."""
-    try:
-        product = get_product(product_code)
-    except KeyError as exc:
-        raise ValidationFailed.field("product", "not a product of the catalogue") from exc
-    served = seats.served(db, actor, resident_id)
-    answer, _ = seats.judge(
-        db,
-        system=sources.booking_system(db, settings),
-        served=served,
-        product=product,
-        day=day,
-        on_behalf_of=actor.principal,
-        catalogue=catalogue,
-    )
-    params = {k: v for k, v in answer.params.items()}
-    return EligibilityRead(
-        product_code=product.code,
-        day=day,
-        dose=answer.dose,
-        allowed=answer.allowed,
-        reason=answer.reason,
-        message=(answer.message % params) if params else answer.message,
-        params=params,
-        earliest_on=answer.earliest_on,
-    )
-
-
-def lookup_records(
-    db: Session, *, actor: Actor, settings: BookingSettings, resident_id: str | None = None
-) -> RecordLookup:
-    """随身查: the person's doses as the health department's records hold them now (read through the
-    gateway for the person, audited), and their bookings. Raises BookingNotAllowed, BookingSystemMissing."""
-    person_id, key = seats.person_and_key(db, actor, resident_id)
-    doses = sources.read_doses(
-        db, system=sources.booking_system(db, settings), resident_id=key, on_behalf_of=actor.principal
-    )
-    name = db.scalar(select(Profile.name).where(Profile.person_id == person_id))
-    if name is None:
-        name = next((p.name for p in list_people(db, actor=actor) if p.resident_id == key), "")
-    bookings = list(
-        db.scalars(
-            select(Appointment)
-            .where(Appointment.person_id == person_id)
-            .order_by(Appointment.day.desc())
-            .limit(50)
-        )
-    )
-    return RecordLookup(
-        resident_id=key,
-        name=name,
-        source=doses[0].source if doses else "",
-        doses=[
-            DoseRead(
-                vaccine_kind=d.vaccine_kind,
-                product=d.product,
-                manufacturer=d.manufacturer,
-                dose=d.dose,
-                vaccinated_on=d.vaccinated_on,
-                batch_no=d.batch_no,
-                site=d.site,
-                version=d.version,
-                updated_at=d.updated_at,
-            )
-            for d in doses
-        ],
-        bookings=appointment_reads(db, bookings, with_qr=True),
-    )
-
-
-# -- at the site ---------------------------------------------------------------------------------------------
-
-
-def administration_read(db: Session, administration: Administration) -> AdministrationRead:
-    site_code = db.scalar(select(Site.code).where(Site.id == administration.site_id))
-    number = db.scalar(select(Appointment.number).where(Appointment.id == administration.appointment_id))
-    return AdministrationRead(
-        appointment_number=number or "",
-        resident_id=administration.resident_id,
-        product_code=administration.product_code,
-        vaccine_kind=administration.vaccine_kind,
-        dose=administration.dose,
-        lot=administration.lot,
-        administered_at=administration.administered_at,
-        administered_by=administration.administered_by,
-        site_code=site_code or "",
-        certificate_number=administration.certificate_number,
-    )
-
-
-def _mask(resident_id: str) -> str:
-    return resident_id[:6] + "*" * 8 + resident_id[-4:]
-
-
-def day_list(db: Session, *, actor: Actor, site_code: str, day: date) -> DayList:
-    """A site's slots and bookings of one day (cancelled ones left out), for its operators. Raises
-    SiteNotFound, NotSiteOperator."""
-    site = db.scalar(select(Site).where(Site.code == site_code))
-    if site is None:
-        raise SiteNotFound()
-    org = identity_queries.get_organisation(db, site.org_id)
-    if not can_operate_site(actor, org.path):
-        raise NotSiteOperator(f"this needs the site operator role at {org.name}")
-    slots = list_slots(db, site_code=site.code, first_day=day, last_day=day)
-    starts = {s.id: s.starts_at for s in slots}
-    rows = db.execute(
-        select(Appointment, Profile.name)
-        .join(Profile, Profile.person_id == Appointment.person_id)
-        .where(Appointment.site_id == site.id, Appointment.day == day, Appointment.status != "cancelled")
-    ).all()
-    entries = sorted(
-        (
-            DayEntry(
-                number=a.number,
-                status=a.status,
-                name=name,
-                resident_id_masked=_mask(a.resident_id),
-                product_code=a.product_code,
-                dose=a.dose,
-                starts_at=starts.get(a.slot_id, datetime.min.replace(tzinfo=clock.CHINA)),
-                checked_in_at=a.checked_in_at,
-                completed_at=a.completed_at,
-            )
-            for a, name in rows
-        ),
-        key=lambda e: (e.starts_at, e.name),
-    )
-    return DayList(site_code=site.code, site_name=site.name, day=day, slots=slots, entries=entries)

@@ -359,28 +359,6 @@ class RecordLookup(BaseModel):
     bookings: list[AppointmentRead]
 
 
-class CapacityRow(BaseModel):
-    day: date
-    division_code: str
-    sites: int
-    slots: int
-    capacity: int
-    booked: int
-
-
-class NoShowRow(BaseModel):
-    division_code: str
-    past_bookings: int
-    no_shows: int
-    rate: float
-
-
-class UptakeRow(BaseModel):
-    division_code: str
-    doses: int
-    people: int
-
-
 class CertificateIssued(BaseModel):
     number: str
     doses: int

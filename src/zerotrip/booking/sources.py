@@ -10,6 +10,8 @@ the owning departments' stewards approve. Each read names its purpose and the pe
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -64,6 +66,33 @@ def booking_system(db: Session, settings: BookingSettings) -> Actor:
         client_org_id=client.org_id,
         scopes=frozenset(client.scopes),
     )
+
+
+class SystemCache:
+    """The booking system's identity as a worker process keeps it for ``seconds`` (its client id, org and
+    scopes), so a booking does not look the client up again. Grants are never kept: the gateway checks them
+    on every read, so a revoked grant stops reads at once; a deactivated client stops within ``seconds``."""
+
+    def __init__(self, seconds: float = 30.0) -> None:
+        self.seconds = seconds
+        self._kept: tuple[float, str, Actor] | None = None
+        self._lock = threading.Lock()
+
+    def get(self, db: Session, settings: BookingSettings) -> Actor:
+        now = time.monotonic()
+        with self._lock:
+            kept = self._kept
+        if kept is not None and kept[1] == settings.system_org_code and now - kept[0] < self.seconds:
+            return kept[2]
+        system = booking_system(db, settings)
+        with self._lock:
+            self._kept = (now, settings.system_org_code, system)
+        return system
+
+
+def system_of(db: Session, settings: BookingSettings, cache: SystemCache | None) -> Actor:
+    """The booking system, from ``cache`` when one is given. Raises BookingSystemMissing."""
+    return cache.get(db, settings) if cache is not None else booking_system(db, settings)
 
 
 def set_up_booking_system(

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
-from zerotrip.booking import actions, ical, queries, records, sources, waitlist
+from zerotrip.booking import actions, ical, people_queries, queries, records, sources, waitlist
 from zerotrip.booking import profiles as profile_actions
 from zerotrip.booking.errors import (
     AppointmentClosed,
@@ -273,7 +273,7 @@ def certificate(
 def _person_key(db: DB, caller: Caller, resident_id: str | None) -> str:
     """The resident ID of the citizen, or of the family member ``resident_id`` they may act for. Raises
     BookingNotAllowed through ``list_people`` for anyone else, NotFound for a stranger's ID."""
-    people = queries.list_people(db, actor=caller.actor)
+    people = people_queries.list_people(db, actor=caller.actor)
     for choice in people:
         if (resident_id is None and choice.relation == "self") or choice.resident_id == resident_id:
             return choice.resident_id

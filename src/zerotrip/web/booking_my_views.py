@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
-from zerotrip.booking import queries
+from zerotrip.booking import people_queries, queries
 from zerotrip.booking.products import COVID, find_product
 from zerotrip.booking.schemas import AppointmentRead, WaitlistRead
 from zerotrip.certificates import qr
@@ -201,7 +201,7 @@ def profiles(
     """The citizen and the family members they may book for, with each one's profile if built. Raises
     BookingNotAllowed."""
     rows = []
-    for choice in queries.list_people(db, actor=actor):
+    for choice in people_queries.list_people(db, actor=actor):
         p = choice.profile
         division = find_division(p.division_code) if p else None
         rows.append(
@@ -264,7 +264,7 @@ def records(
 ) -> RecordsView:
     """随身查 for the citizen or a family member: the doses the health records hold now (read through the
     gateway, audited) and the bookings. Raises BookingNotAllowed, BookingSystemMissing."""
-    found = queries.lookup_records(db, actor=actor, settings=settings, resident_id=resident_id)
+    found = people_queries.lookup_records(db, actor=actor, settings=settings, resident_id=resident_id)
     doses = tuple(
         DoseRow(
             vaccine_kind=d.vaccine_kind,

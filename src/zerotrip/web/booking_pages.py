@@ -27,7 +27,7 @@ from zerotrip.booking.errors import (
 )
 from zerotrip.config import Settings
 from zerotrip.datahub.ratelimit import SlidingWindowLimiter
-from zerotrip.db import transaction
+from zerotrip.db import transaction, write_transaction
 from zerotrip.deps import Caller, get_settings, resolve_caller
 from zerotrip.problems import Problem, ValidationFailed
 from zerotrip.web import booking_text, csrf
@@ -177,8 +177,14 @@ def book(
         # The slot's own refusals (full, closed, past) need no personal data: said before anything is read.
         with transaction(db):
             views.find_slot(db, code, slot_id, settings.booking)
-            actions.precheck_booking(db, slot_id=slot_id, settings=settings.booking)
-        with transaction(db):
+            actions.precheck_booking(
+                db,
+                actor=caller.actor,
+                slot_id=slot_id,
+                settings=settings.booking,
+                idempotency_key=idempotency_key or None,
+            )
+        with write_transaction(db):
             outcome = actions.book_appointment(
                 db,
                 actor=caller.actor,

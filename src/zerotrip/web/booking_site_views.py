@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
-from zerotrip.booking import queries
+from zerotrip.booking import site_queries
 from zerotrip.booking.products import find_product
 from zerotrip.booking.schemas import DayEntry, SlotRead
 from zerotrip.common import clock
@@ -127,7 +127,7 @@ def day_list(
     which booking. Raises SiteNotFound, NotSiteOperator."""
     today = clock.now_in_china().date()
     shown = day or today
-    found = queries.day_list(db, actor=actor, site_code=code, day=shown)
+    found = site_queries.day_list(db, actor=actor, site_code=code, day=shown)
     counts = Counter(e.status for e in found.entries)
     entries = tuple(_entry_line(e) for e in found.entries)
     return DayView(

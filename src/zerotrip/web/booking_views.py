@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
-from zerotrip.booking import queries
+from zerotrip.booking import people_queries, queries
 from zerotrip.booking.errors import SlotNotFound
 from zerotrip.booking.products import PRODUCTS, find_product
 from zerotrip.booking.schemas import PersonChoice, SiteRead, SlotRead
@@ -358,7 +358,7 @@ def confirm(
     """The slot about to be booked and whom for. Raises SiteNotFound, SlotNotFound, BookingNotAllowed."""
     found = queries.get_site(db, site_code)
     slot = find_slot(db, site_code, slot_id, settings)
-    people = person_options(queries.list_people(db, actor=actor), selected)
+    people = person_options(people_queries.list_people(db, actor=actor), selected)
     return ConfirmView(
         slot=slot_view(slot, site_code=found.code),
         site_code=found.code,
