@@ -33,6 +33,7 @@ from zerotrip.messaging.tasks import deliver_due
 from zerotrip.messaging.tasks_notices import check_headcount, send_reminders
 from zerotrip.services.api import router as services_router
 from zerotrip.services.api_applications import router as services_applications_router
+from zerotrip.services.api_bundles import router as services_bundles_router
 from zerotrip.services.api_workflow import router as services_workflow_router
 from zerotrip.services.tasks import escalate_overdue as escalate_overdue_applications
 from zerotrip.web import install_web
@@ -151,6 +152,7 @@ def create_app(
     app.include_router(messaging_notices_router)
     app.include_router(booking_router)
     app.include_router(booking_operator_router)
+    app.include_router(services_bundles_router)
     install_web(app, settings)
     return app
 

@@ -10,6 +10,7 @@ from zerotrip.db import Base
 from zerotrip.identity import models as identity_models
 from zerotrip.messaging import models_notices as messaging_notices_models
 from zerotrip.messaging import models_notifications as messaging_notifications_models
+from zerotrip.services import bundle_models as services_bundle_models
 from zerotrip.services import models as services_models
 from zerotrip.services import models_workflow as services_workflow_models
 
@@ -22,6 +23,7 @@ __all__ = [
     "messaging_notices_models",
     "messaging_notifications_models",
     "metadata",
+    "services_bundle_models",
     "services_models",
     "services_workflow_models",
 ]

@@ -106,6 +106,7 @@ def seeded(db: Session, keys: KeyStore, settings: Settings) -> DemoLogins:
         "datasets",
         "service items",
         "vaccination sites",
+        "service bundles",
         "logins",
         "certificates",
     }
@@ -225,7 +226,7 @@ def test_the_demo_logins_sign_in(db: Session, seeded: DemoLogins) -> None:
     # What the CLI prints when the database is already seeded matches what seeding created.
     assert demo_logins(seed=42) == DemoLogins(entries=seeded.entries)
     portals = Counter(login.portal for login in seeded)
-    assert portals == {"citizen": 2, "staff": 6}
+    assert portals == {"citizen": 2, "staff": 10}
     for n, login in enumerate(seeded):
         outcome = auth.attempt_login(
             db,

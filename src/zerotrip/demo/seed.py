@@ -18,6 +18,7 @@ from zerotrip.demo.datasets import Dataset, demo_datasets
 from zerotrip.demo.names import NameGenerator, Sex
 from zerotrip.demo.orgs import OrgTree, build_org_tree, department_name, region_names
 from zerotrip.demo.people import DEFAULT_SEED, DEMO_COUNTY, build_population, plan_population
+from zerotrip.demo.service_bundles import build_demo_bundles, set_up_bundle_grants
 from zerotrip.demo.services import build_service_catalogue, set_up_service_platform
 from zerotrip.demo.staff import TITLES, build_staff
 from zerotrip.identity import actions, queries
@@ -75,6 +76,11 @@ _STAFF = (
     ),
     ("hz-xh-health-site", f"{DEMO_COUNTY}-health", "site_operator", "西湖区接种点：排班、签到、登记接种"),
     ("zj-notice", PROVINCE_CODE, "notice_publisher", "向全省各单位发布通知与紧急通知"),
+    # 出生“一件事”: each department reviews its own part.
+    ("hz-xh-health-reviewer", f"{DEMO_COUNTY}-health", "reviewer", "出生“一件事”：审核出生医学证明"),
+    ("hz-xh-psb-reviewer", f"{DEMO_COUNTY}-psb", "reviewer", "出生“一件事”：审核出生登记（落户）"),
+    ("hz-xh-medical-reviewer", f"{DEMO_COUNTY}-medical", "reviewer", "出生“一件事”：审核新生儿医保参保"),
+    ("hz-hrss-reviewer", f"{CITY_CODE}-hrss", "reviewer", "出生“一件事”：审核新生儿社保卡申领"),
 )
 
 
@@ -117,6 +123,10 @@ def seed_demo(
     booking = seed_booking(db, actor=actor, tree=tree, settings=settings, today=clock.now_in_china().date())
     if progress is not None:
         progress("vaccination sites", booking["vaccination sites"], booking["vaccination sites"])
+    bundles = build_demo_bundles(db, actor=actor)
+    set_up_bundle_grants(db, actor=actor, bundles_=bundles, settings=settings)
+    if progress is not None:
+        progress("service bundles", len(bundles), len(bundles))
     planned = _planned(seed)
     # One argon2id hash for every staff login: hashing is deliberately slow.
     password_hash = hash_password(DEMO_PASSWORD)
@@ -160,6 +170,7 @@ def seed_demo(
         "enterprises": len(population.plan.enterprises),
         "staff": len(staff) + sum(1 for p in planned if p.role is not None),
         "service items": len(items),
+        "service bundles": len(bundles),
         **records,
         "certificates": certificates,
         **booking,

@@ -20,6 +20,12 @@ The staff workflow: ``workflow.py`` (pure) is the table of moves by status and s
 ``supplements.py`` the applicant's answers to a supplement request, ``ratings.py`` ratings and their
 rectification; ``workflow_queries.py`` the queues.
 
+Bundles (一件事, ``bundle_*.py`` and ``bundles.py``): a life event's items of several departments applied
+for once. ``bundle_catalogue.py`` defines them; ``bundles.py`` opens an ordinary application of every
+part; ``bundle_evidence.py`` reads each shared source once, with one consent, for all parts;
+``bundle_progress.py`` pushes each part's result to the parts that need it and starts them;
+``bundle_rules.py`` (pure) orders the parts, combines their statuses into one and counts the bundle's trips.
+
 Invariants: a trip count is never stored or typed in, only computed from what the item asks for, so it
 changes exactly when that does; every definition and revision is kept as a version with an audit event in
 the same transaction; nothing is read for an application before the applicant consents, and a declined
@@ -27,7 +33,8 @@ material is never read; every status change of an application appends a transiti
 in the same transaction; an instant approval is decided from fetched evidence alone, and anything else
 (a failed rule, declined consent, the applicant's wish) goes to a person; only the reviewers of the
 office an application is with act on it, and staff outside that office's subtree (another county) do not
-see it; a datahub source names a catalogued resource and its fields. It may use datahub (its gateway for
-reads), certificates and messaging through their actions, queries, schemas and errors (certificate types
-are kept as codes), and identity and audit; it must not import booking or web.
+see it; a bundle's part starts only when every part it needs is approved, and its draft is changed only
+through its bundle; a datahub source names a catalogued resource and its fields. It may use datahub (its
+gateway for reads), certificates and messaging through their actions, queries, schemas and errors
+(certificate types are kept as codes), and identity and audit; it must not import booking or web.
 """

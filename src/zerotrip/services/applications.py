@@ -22,6 +22,7 @@ from zerotrip.identity.actor import Actor, system
 from zerotrip.messaging import actions as messaging
 from zerotrip.problems import ValidationFailed
 from zerotrip.services import workflow
+from zerotrip.services.bundle_models import BundleApplication, BundleMember
 from zerotrip.services.errors import ApplicationClosed, ApplicationNotFound, WrongStep
 from zerotrip.services.models import Application, Evidence, Item, Transition
 from zerotrip.services.permissions import is_filer
@@ -80,11 +81,26 @@ def own_application(db: Session, actor: Actor, number: str, *, lock: bool = Fals
 
 
 def own_draft(db: Session, actor: Actor, number: str) -> Application:
-    # Locked, so two submissions (or a submission and a consent) of one draft run one after the other.
+    """The applicant's draft, locked, so two submissions (or a submission and a consent) of one draft run
+    one after the other. A draft that is a part of a bundle is changed only through its bundle (which
+    reads shared data once for all parts and submits the part when its inputs exist). Raises
+    ApplicationNotFound, ApplicationClosed."""
     application = own_application(db, actor, number, lock=True)
     if application.status != "draft":
         raise ApplicationClosed(f"the application is {application.status}, no longer a draft")
+    bundle = bundle_number_of(db, application)
+    if bundle is not None:
+        raise ApplicationClosed(f"the application is a part of bundle {bundle}: change it there")
     return application
+
+
+def bundle_number_of(db: Session, application: Application) -> str | None:
+    """The number of the bundle application (一件事) ``application`` is a part of, if any."""
+    return db.scalar(
+        select(BundleApplication.number)
+        .join(BundleMember, BundleMember.bundle_application_id == BundleApplication.id)
+        .where(BundleMember.application_id == application.id)
+    )
 
 
 def evidence_of(db: Session, application: Application) -> list[Evidence]:

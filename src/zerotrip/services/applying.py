@@ -23,7 +23,9 @@ are audited too. Actions add and flush; the caller commits.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,7 +41,9 @@ from zerotrip.services import applications, instant, routing, rules, workflow
 from zerotrip.services import evidence as evidence_source
 from zerotrip.services.application_schemas import EvidencePreview, FieldTitleRead, MaterialPreview
 from zerotrip.services.applications import FETCHED_KINDS, needs_upload
+from zerotrip.services.bundle_models import BundleMember
 from zerotrip.services.errors import (
+    ApplicationClosed,
     ApplyingNotAllowed,
     EvidenceIncomplete,
     ServiceConsumerMissing,
@@ -60,47 +64,76 @@ CONSENT_DECLINED = "services.application.consent_declined"
 # -- starting ----------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Applicant:
+    """Who an application is for: the signed-in person, or an enterprise they represent."""
+
+    kind: str  # person or enterprise
+    key: str  # the resident ID number or the unified social credit code
+    name: str
+    division_code: str  # by which the application is routed
+    person_id: uuid.UUID  # the signed-in person who files it
+
+
+def applicant_of(db: Session, actor: Actor, enterprise_uscc: str | None = None) -> Applicant:
+    """The signed-in citizen, or the enterprise ``enterprise_uscc`` whose legal representative they are.
+    Raises ApplyingNotAllowed."""
+    if actor.kind != "citizen":
+        raise ApplyingNotAllowed("applications are made by signed-in citizens")
+    person = identity_queries.get_own_person(db, actor)
+    if not enterprise_uscc:
+        return Applicant("person", person.resident_id, person.name, person.division_code, person.id)
+    enterprise = next(
+        (
+            e
+            for e in identity_queries.list_represented_enterprises(db, person.id)
+            if e.uscc == enterprise_uscc.upper()
+        ),
+        None,
+    )
+    if enterprise is None:
+        raise ApplyingNotAllowed("you may apply only for enterprises you are the legal representative of")
+    return Applicant("enterprise", enterprise.uscc, enterprise.name, enterprise.division_code, person.id)
+
+
 def start_application(
     db: Session, *, actor: Actor, item_code: str, enterprise_uscc: str | None = None
 ) -> Application:
-    """Open a draft application for ``item_code``, or return the applicant's open draft of it.
+    """Open a draft application for ``item_code``, or return the applicant's open draft of it (a draft
+    that is a part of a bundle belongs to the bundle and is not resumed here).
 
     A citizen applies for themself, or for an enterprise whose legal representative they are; the
     application is routed by the applicant's division code. Raises ApplyingNotAllowed (not a citizen, not
     the enterprise's representative, an item not applied for online), ItemNotFound.
     """
-    if actor.kind != "citizen":
-        raise ApplyingNotAllowed("applications are made by signed-in citizens")
-    person = identity_queries.get_own_person(db, actor)
+    applicant = applicant_of(db, actor, enterprise_uscc)
     item = get_item(db, item_code)
     if "online" not in item.channels:
         raise ApplyingNotAllowed("this service is applied for at a counter, not online")
-    if enterprise_uscc:
-        enterprise = next(
-            (
-                e
-                for e in identity_queries.list_represented_enterprises(db, person.id)
-                if e.uscc == enterprise_uscc.upper()
-            ),
-            None,
-        )
-        if enterprise is None:
-            raise ApplyingNotAllowed("you may apply only for enterprises you are the legal representative of")
-        kind, key, name, division = "enterprise", enterprise.uscc, enterprise.name, enterprise.division_code
-    else:
-        kind, key, name, division = "person", person.resident_id, person.name, person.division_code
     existing = db.scalar(
         select(Application).where(
             Application.item_id == item.id,
-            Application.applicant_key == key,
-            Application.filed_by_person_id == person.id,
+            Application.applicant_key == applicant.key,
+            Application.filed_by_person_id == applicant.person_id,
             Application.status == "draft",
+            Application.id.not_in(select(BundleMember.application_id)),
         )
     )
     if existing is not None:
         return existing
+    return open_draft(db, actor=actor, item=item, applicant=applicant)
+
+
+def open_draft(db: Session, *, actor: Actor, item: Item, applicant: Applicant) -> Application:
+    """A new draft of ``item`` for ``applicant``, routed to the office that serves the applicant's
+    division: the item's materials copied into its evidence (an earlier item's result attached when the
+    applicant has one), the applicant's identity in its form, the item's steps for the workflow."""
+    kind, key, name = applicant.kind, applicant.key, applicant.name
     office = routing.office_for(
-        db, item_department_id=item.department_org_id, level=item.level, applicant_division=division
+        db,
+        item_department_id=item.department_org_id,
+        level=item.level,
+        applicant_division=applicant.division_code,
     )
     now = clock.now()
     application = Application(
@@ -110,8 +143,8 @@ def start_application(
         applicant_kind=kind,
         applicant_key=key,
         applicant_name=name,
-        filed_by_person_id=person.id,
-        division_code=division,
+        filed_by_person_id=applicant.person_id,
+        division_code=applicant.division_code,
         department_org_id=office.id,
         department_path=office.path,
         steps=[
@@ -198,7 +231,7 @@ def preview_evidence(
     application = applications.own_application(db, actor, number)
     item = db.get_one(Item, application.item_id)
     purpose = evidence_source.purpose_of(item)
-    consumer = _consumer_or_none(db, settings)
+    consumer = consumer_or_none(db, settings)
     materials = []
     for ev in applications.evidence_of(db, application):
         preview = MaterialPreview(
@@ -259,7 +292,7 @@ def consent_and_fetch(
     application = applications.own_draft(db, actor, number)
     item = db.get_one(Item, application.item_id)
     chosen = _consentable(db, application, positions)
-    consumer = _consumer_or_none(db, settings)
+    consumer = consumer_or_none(db, settings)
     purpose = evidence_source.purpose_of(item)
     now = clock.now()
     read_from: list[int] = []
@@ -292,7 +325,7 @@ def consent_and_fetch(
         ev.source_org_name = result.source_org_name
         ev.source_updated_at = result.source_updated_at or now
         ev.fetched_at = now
-        _prefill(db, application, ev, titles=source.field_titles)
+        prefill(db, application, ev, titles=source.field_titles)
         read_from.append(ev.position)
     application.updated_at = now
     record_event(
@@ -354,6 +387,25 @@ def submit_application(
     declined consent, no rules, or the applicant's wish (``human_review``). Raises ApplicationNotFound,
     ApplicationClosed, EvidenceIncomplete (``#/materials/N`` for each missing material, ``#/pledge``)."""
     application = applications.own_draft(db, actor, number)
+    return submit_draft(
+        db, application, actor=actor, keys=keys, settings=settings, pledge=pledge, human_review=human_review
+    )
+
+
+def submit_draft(
+    db: Session,
+    application: Application,
+    *,
+    actor: Actor,
+    keys: KeyStore,
+    settings: Settings,
+    pledge: bool = False,
+    human_review: bool = False,
+    reason: str | None = None,
+) -> Application:
+    """Submit ``application``, a draft the caller has locked and may submit (``submit_application`` for
+    the applicant; a bundle for a part whose inputs arrived, on the applicant's standing instruction,
+    with the ``reason``). Raises EvidenceIncomplete."""
     item = db.get_one(Item, application.item_id)
     evidence = applications.evidence_of(db, application)
     missing: list[FieldError] = []
@@ -373,7 +425,7 @@ def submit_application(
             ev.state = "pledged"
     application.submitted_at = now
     application.due_at = workflow.calendar_of(settings).deadline(now, item.promised_days)
-    applications.move(db, application, "submit", actor=actor)
+    applications.move(db, application, "submit", actor=actor, reason=reason)
     application.step_index = 0  # the first step: acceptance
     if item.is_instant:
         instant.decide_instantly(
@@ -384,8 +436,12 @@ def submit_application(
 
 def withdraw_application(db: Session, *, actor: Actor, number: str, reason: str = "") -> Application:
     """The applicant withdraws a draft or an application not yet decided (waiting, accepted, in review
-    or asked for a supplement). Raises ApplicationNotFound, ApplicationClosed."""
+    or asked for a supplement); a part of a bundle is withdrawn with its bundle. Raises
+    ApplicationNotFound, ApplicationClosed."""
     application = applications.own_application(db, actor, number, lock=True)
+    bundle = applications.bundle_number_of(db, application)
+    if bundle is not None:
+        raise ApplicationClosed(f"the application is a part of bundle {bundle}: withdraw it there")
     applications.move(db, application, "withdraw", actor=actor, reason=reason.strip() or None)
     application.paused_at = None  # a withdrawn application has no clock to resume
     return application
@@ -420,7 +476,7 @@ def _subject_fits(application: Application, subject_kind: str) -> bool:
     return evidence_source.SUBJECT_KINDS.get(subject_kind) == application.applicant_kind
 
 
-def _consumer_or_none(db: Session, settings: ServicesSettings) -> Actor | None:
+def consumer_or_none(db: Session, settings: ServicesSettings) -> Actor | None:
     try:
         return evidence_source.service_consumer(db, settings)
     except ServiceConsumerMissing:
@@ -434,14 +490,14 @@ def _commitment_text(db: Session, item: Item, position: int) -> str | None:
     return None
 
 
-def _prefill(db: Session, application: Application, ev: Evidence, *, titles: dict[str, str]) -> None:
+def prefill(db: Session, application: Application, ev: Evidence, *, titles: dict[str, str]) -> None:
     """Form fields from what one material's read established, locked, with their source and date. A
     material is read once (declining drops its fields, and a declined material is not read again), so
     there are no earlier fields of it to replace."""
     fetched = evidence_source.fetched(ev)
     if fetched is None:
         return
-    for offset, (name, label, value) in enumerate(_form_values(fetched, ev.material_name, titles)):
+    for offset, (name, label, value) in enumerate(form_values(fetched, ev.material_name, titles)):
         db.add(
             FormField(
                 application_id=application.id,
@@ -458,7 +514,7 @@ def _prefill(db: Session, application: Application, ev: Evidence, *, titles: dic
         )
 
 
-def _form_values(
+def form_values(
     fetched: rules.Fetched, material_name: str, titles: dict[str, str]
 ) -> list[tuple[str, str, object]]:
     """(name, label, value) of the form fields one read fills: the answer of an exists? question; each

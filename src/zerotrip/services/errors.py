@@ -132,3 +132,36 @@ class RatingNotAllowed(Conflict):
 
     slug = "services/rating-not-allowed"
     title = "This application cannot be rated, or the rating answered, now"
+
+
+# -- bundles (一件事) ------------------------------------------------------------------------------------
+
+
+class BundleNotFound(NotFound):
+    slug = "services/bundle-not-found"
+    title = "No such bundle"
+
+
+class BundleCodeTaken(Conflict):
+    slug = "services/bundle-code-taken"
+    title = "A bundle with this code already exists"
+
+
+class InvalidBundle(ValidationFailed):
+    """A part is not a catalogued item applied for online, or the parts need each other's results in a
+    circle."""
+
+    slug = "services/invalid-bundle"
+    title = "The bundle's parts do not fit together"
+
+
+class NotBundleManager(NotAllowed):
+    slug = "services/not-bundle-manager"
+    title = "Defining a bundle takes the platform administrator role over every part's department"
+
+
+class BundleApplicationNotFound(NotFound):
+    """No bundle application has this number, or it is not the caller's (the same answer either way)."""
+
+    slug = "services/bundle-application-not-found"
+    title = "No such bundle application"

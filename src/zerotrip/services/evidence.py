@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -29,13 +29,34 @@ from zerotrip.identity.errors import OrganisationNotFound
 from zerotrip.problems import ValidationFailed
 from zerotrip.services import rules
 from zerotrip.services.errors import ServiceConsumerMissing
-from zerotrip.services.models import Evidence, Item, Material
+from zerotrip.services.models import Item, Material
 
 CONSUMER_NAME = "一站式服务平台"
 # Why the platform may read: the public data regulation lets departments share data to handle a citizen's
 # matter, so they need not collect it again (一数一源), and the "run at most once" rules require it.
 LEGAL_BASIS = "《浙江省公共数据条例》第二十九条；《浙江省保障“最多跑一次”改革规定》第十一条"
 SUBJECT_KINDS = {"resident_id": "person", "uscc": "enterprise"}
+
+
+class Wanted(Protocol):
+    """What reading a material needs to know: an application's evidence, or a bundle's source (which
+    reads one resource once for several parts)."""
+
+    @property
+    def source_ref(self) -> str | None: ...
+    @property
+    def source_fields(self) -> list[str]: ...
+    @property
+    def is_exists_fact(self) -> bool: ...
+
+
+class Held(Wanted, Protocol):
+    """A material with what was read for it."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def values(self) -> dict[str, Any] | None: ...
 
 
 def purpose_of(item: Item) -> str:
@@ -82,9 +103,9 @@ class GrantNeed:
     fields: tuple[str, ...]
 
 
-def grant_needs(db: Session, item: Item, materials: Sequence[Material]) -> list[GrantNeed]:
-    """What the item's datahub materials read, one entry per resource (an exists? fact reads only the
-    subject field). Raises ResourceNotFound."""
+def grant_needs(db: Session, materials: Sequence[Material]) -> list[GrantNeed]:
+    """What the datahub materials (of an item, or of a bundle's parts) read, one entry per resource (an
+    exists? fact reads only the subject field). Raises ResourceNotFound."""
     wanted: dict[str, list[str]] = {}
     for m in materials:
         if m.source_kind != "datahub" or m.source_ref is None:
@@ -112,14 +133,24 @@ def request_item_grants(
     """File the consumer's share requests for what ``item``'s materials read, for the item's purpose, with
     clear values (the values prefill the applicant's own form, and the applicant consents to each read).
     The owning stewards decide them as any share request. Raises ResourceNotFound, ShareNotAllowed."""
+    return request_grants(
+        db, consumer=consumer, purpose=purpose_of(item), materials=materials, settings=settings
+    )
+
+
+def request_grants(
+    db: Session, *, consumer: Actor, purpose: str, materials: Sequence[Material], settings: DatahubSettings
+) -> list[FiledRequest]:
+    """File the consumer's share requests for what ``materials`` read, for ``purpose`` (an item's, or a
+    bundle's, whose reads serve all its parts at once)."""
     filed = []
-    for need in grant_needs(db, item, materials):
+    for need in grant_needs(db, materials):
         request = sharing.request_share(
             db,
             actor=consumer,
             resource_code=need.resource_code,
             fields=list(need.fields),
-            purpose=purpose_of(item),
+            purpose=purpose,
             legal_basis=LEGAL_BASIS,
             is_clear_requested=True,
             settings=settings,
@@ -165,7 +196,7 @@ def describe_source(db: Session, resource_code: str) -> Source | None:
     )
 
 
-def is_granted(db: Session, *, consumer: Actor, evidence: Evidence, purpose: str) -> bool:
+def is_granted(db: Session, *, consumer: Actor, evidence: Wanted, purpose: str) -> bool:
     """Whether the consumer holds live grants for ``purpose`` covering what the material reads (checked
     without reading anything)."""
     assert consumer.client_id is not None
@@ -199,7 +230,7 @@ def read(
     db: Session,
     *,
     consumer: Actor,
-    evidence: Evidence,
+    evidence: Wanted,
     source: Source,
     subject_key: str,
     purpose: str,
@@ -247,7 +278,7 @@ def read(
     return Read({"records": records}, owner, latest)
 
 
-def fetched(evidence: Evidence) -> rules.Fetched | None:
+def fetched(evidence: Held) -> rules.Fetched | None:
     """The evidence as the rules read it; None when nothing was fetched for it."""
     if evidence.state != "fetched" or evidence.values is None or evidence.source_ref is None:
         return None

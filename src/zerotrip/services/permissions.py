@@ -47,3 +47,11 @@ def review_paths(actor: Actor, *, roles: tuple[str, ...] = ("reviewer",)) -> lis
     if actor.kind != "staff":
         return []
     return sorted({g.org_path for g in actor.grants if g.role in roles})
+
+
+def can_define_bundles(actor: Actor, department_paths: list[str]) -> bool:
+    """A bundle joins several departments' items, so it is kept by the platform administrator (the 政务服务
+    office) over every one of those departments."""
+    return bool(department_paths) and all(
+        permissions.has_role_over(actor, "platform_admin", path) for path in department_paths
+    )

@@ -24,7 +24,7 @@ from zerotrip.config import Settings
 from zerotrip.identity.actor import Actor
 from zerotrip.keys import KeyStore
 from zerotrip.problems import FieldError, ValidationFailed
-from zerotrip.services import applications, results, routing, workflow
+from zerotrip.services import applications, bundle_progress, results, routing, workflow
 from zerotrip.services.applications import SERVICES, normalise_number
 from zerotrip.services.errors import ApplicationNotFound, InvalidSupplementRequest, ReviewNotAllowed
 from zerotrip.services.models import Application, Item
@@ -170,6 +170,8 @@ def approve_application(
         keys=keys,
         settings=settings,
     )
+    # A part of a bundle (一件事): its result feeds the parts that need it, which start now.
+    bundle_progress.push_result_onward(db, application=application, keys=keys, settings=settings)
     return application
 
 
@@ -206,6 +208,8 @@ def refuse_application(
         keys=keys,
         settings=settings,
     )
+    # A part of a bundle (一件事): the parts that needed it can never start and are withdrawn.
+    bundle_progress.push_result_onward(db, application=application, keys=keys, settings=settings)
     return application
 
 

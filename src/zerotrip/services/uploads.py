@@ -17,7 +17,7 @@ from zerotrip.identity.actor import Actor
 from zerotrip.services import applications
 from zerotrip.services.applications import needs_upload
 from zerotrip.services.errors import InvalidUpload
-from zerotrip.services.models import Application
+from zerotrip.services.models import Application, Evidence
 
 UPLOAD_TYPES = {b"%PDF-": ("application/pdf", "pdf"), b"\x89PNG\r\n\x1a\n": ("image/png", "png")}
 JPEG_MAGIC = b"\xff\xd8\xff"
@@ -41,6 +41,25 @@ def attach_upload(
     ``services.upload_max_bytes``. Raises ApplicationNotFound, ApplicationClosed, InvalidUpload."""
     application = applications.own_draft(db, actor, number)
     ev = applications.evidence_at(db, application, position)
+    attach_file(
+        db, actor=actor, application=application, ev=ev, filename=filename, content=content, settings=settings
+    )
+    return application
+
+
+def attach_file(
+    db: Session,
+    *,
+    actor: Actor,
+    application: Application,
+    ev: Evidence,
+    filename: str,
+    content: bytes,
+    settings: Settings,
+) -> None:
+    """Keep ``content`` as the file of ``ev``, a material of ``application`` (a draft the caller has locked
+    and may change), and audit it. Raises InvalidUpload."""
+    position = ev.position
     if not needs_upload(ev):
         raise InvalidUpload.field("file", "this material is fetched by the platform and takes no upload")
     stored = store_upload(
@@ -67,7 +86,6 @@ def attach_upload(
             "sha256": stored.sha256,
         },
     )
-    return application
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from zerotrip.web import (
     my_data_pages,
     open_pages,
     services_apply_pages,
+    services_bundle_pages,
     services_pages,
     services_review_pages,
     services_supplement_pages,
@@ -99,3 +100,4 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
     app.include_router(booking_pages.router)
     app.include_router(booking_my_pages.router)
     app.include_router(booking_site_pages.router)
+    app.include_router(services_bundle_pages.router)

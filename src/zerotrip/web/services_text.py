@@ -89,6 +89,11 @@ PROBLEM_TITLES = (
     N_("The supplement request cannot be sent as it is"),
     N_("Some items of the supplement request are not answered yet"),
     N_("This application cannot be rated, or the rating answered, now"),
+    N_("No such bundle"),
+    N_("A bundle with this code already exists"),
+    N_("The bundle's parts do not fit together"),
+    N_("Defining a bundle takes the platform administrator role over every part's department"),
+    N_("No such bundle application"),
 )
 
 # Ratings (好差评): the tags an applicant may pick, good ones first.

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from zerotrip.datahub import queries as datahub_queries
 from zerotrip.identity.actor import Actor
 from zerotrip.problems import NotAllowed
-from zerotrip.services import queries, trips
+from zerotrip.services import bundle_catalogue, queries, trips
 from zerotrip.services.models import LIFE_EVENTS
 from zerotrip.services.permissions import can_analyse_trips
 from zerotrip.services.schemas import ItemRead, MaterialRead, parse_holder
@@ -171,9 +171,10 @@ class ItemView:
     visits: tuple[VisitView, ...]
     materials: tuple[MaterialView, ...]
     steps: tuple[StepView, ...]
+    bundles: tuple[tuple[str, str], ...]  # (code, name) of the life events (一件事) it is part of
 
 
-class _Names:
+class Names:
     """Titles of what materials refer to: data resources (with their owners), fields, earlier items."""
 
     def __init__(self, db: Session) -> None:
@@ -197,7 +198,7 @@ def _certificate(code: str) -> str:
     return words.CERTIFICATE_TYPE_LABELS.get(code, code)
 
 
-def _material(names: _Names, m: MaterialRead) -> MaterialView:
+def material_view(names: Names, m: MaterialRead) -> MaterialView:
     source = m.source
     fields: tuple[str, ...] = ()
     if source.kind == "certificate":
@@ -239,7 +240,7 @@ def _material(names: _Names, m: MaterialRead) -> MaterialView:
     )
 
 
-def _reason(kind: str, name: str) -> Text:
+def reason_text(kind: str, name: str) -> Text:
     if kind == "apply":
         return Text(words.REASON_APPLY)
     if kind == "material":
@@ -249,8 +250,9 @@ def _reason(kind: str, name: str) -> Text:
 
 def item(db: Session, code: str) -> ItemView:
     """One item's guide. Raises ItemNotFound."""
-    guide_: ItemRead = queries.item_read(db, queries.get_item(db, code))
-    names = _Names(db)
+    found = queries.get_item(db, code)
+    guide_: ItemRead = queries.item_read(db, found)
+    names = Names(db)
     return ItemView(
         code=guide_.code,
         name=guide_.name,
@@ -279,11 +281,12 @@ def item(db: Session, code: str) -> ItemView:
         band=guide_.trips.band,
         band_label=words.BAND_LABELS[guide_.trips.band],
         visits=tuple(
-            VisitView(n, tuple(_reason(r.kind, r.name) for r in v.reasons))
+            VisitView(n, tuple(reason_text(r.kind, r.name) for r in v.reasons))
             for n, v in enumerate(guide_.trips.visits, start=1)
         ),
-        materials=tuple(_material(names, m) for m in guide_.materials),
+        materials=tuple(material_view(names, m) for m in guide_.materials),
         steps=tuple(StepView(s.name, s.presence, words.PRESENCE_LABELS[s.presence]) for s in guide_.steps),
+        bundles=tuple((b.code, b.name) for b in bundle_catalogue.bundles_of_item(db, found.id)),
     )
 
 
@@ -374,7 +377,7 @@ def trip_analysis(db: Session, actor: Actor) -> TripsView:
     orgs = OrgNames(db)
     english = {orgs(i)[0]: orgs(i)[1] for i in queries.list_item_departments(db)}
     longest = max((r.bands.total for r in analysis.by_department), default=0)
-    names = _Names(db)
+    names = Names(db)
     what_if = []
     for w in analysis.what_if:
         if w.holder.kind == "datahub":
