@@ -41,6 +41,7 @@ from zerotrip.certificates.models import Certificate, CertificateType, StatusLis
 from zerotrip.certificates.permissions import ISSUE_SCOPE, can_issue_for, lacks_issue_scope
 from zerotrip.certificates.schemas import MAX_BATCH_ITEMS, CertificateField
 from zerotrip.certificates.types import (
+    DECISION_LETTER,
     NO_REAL_ESTATE,
     Department,
     check_claims,
@@ -56,6 +57,7 @@ from zerotrip.identity import queries as identity_queries
 from zerotrip.identity.actor import Actor
 from zerotrip.identity.errors import NotYourRecord, ScopeNotGranted
 from zerotrip.keys import KeyStore, SigningKey
+from zerotrip.messaging import actions as messaging
 from zerotrip.problems import FieldError, ValidationFailed
 
 ISSUED = "certificates.certificate.issued"
@@ -573,7 +575,29 @@ def _write(
         for row in done
     ]
     record_events(db, actor=issuing.actor.principal, action=ISSUED, events=events)
+    _tell_holders(db, issuing.ctype, done)
     return done
+
+
+def _tell_holders(db: Session, ctype: CertificateType, rows: Sequence[dict[str, Any]]) -> None:
+    """Notify each holder (an enterprise's legal representative) of their new certificate, in one batch.
+    A decision letter is not announced: the application's decision tells of it."""
+    if ctype.code == DECISION_LETTER:
+        return
+    holder = "resident_id" if ctype.holder_kind == "person" else "uscc"
+    messaging.notify_many(
+        db,
+        [
+            messaging.NotificationRequest(
+                template="certificates.certificate.issued",
+                params={"type_name": ctype.name, "type_name_en": ctype.name_en, "number": row["number"]},
+                dedupe_key=f"certificates.issued:{row['number']}",
+                link=f"/me/certificates/{row['number']}",
+                **{holder: row["holder_key"]},
+            )
+            for row in rows
+        ],
+    )
 
 
 # Statements built once (building one costs about as much as running it on SQLite).
@@ -849,7 +873,7 @@ def suspend_certificate(db: Session, *, actor: Actor, number: str, reason: str) 
     """Suspend a valid certificate (it fails verification as suspended until reinstated).
 
     The issuing department's issuers do this, with a reason; the audit event names the holder as its
-    subject and is, until messaging exists, the holder's notification. Raises CertificateNotFound,
+    subject, and the holder is notified through messaging. Raises CertificateNotFound,
     ScopeNotGranted, IssuingNotAllowed, CertificateRevoked, CertificateStatusConflict, ValidationFailed.
     """
     return _change_status(db, actor=actor, number=number, reason=reason, to="suspended", action=SUSPENDED)
@@ -893,7 +917,7 @@ def _change_status(
     certificate.status_reason = reason.strip()
     certificate.status_changed_at = now
     _touch_status_list(db, certificate.status_list_id, now)
-    record_event(
+    event = record_event(
         db,
         actor=actor.principal,
         action=action,
@@ -906,6 +930,23 @@ def _change_status(
             "to": to,
             "reason": certificate.status_reason,
         },
+    )
+    ctype = db.get_one(CertificateType, certificate.type_id)
+    is_person = certificate.holder_kind == "person"
+    messaging.notify(
+        db,
+        resident_id=certificate.holder_key if is_person else None,
+        uscc=None if is_person else certificate.holder_key,
+        template=action,  # messaging's templates are named after the events they tell of
+        params={
+            "type_name": ctype.name,
+            "type_name_en": ctype.name_en,
+            "number": certificate.number,
+            "reason": certificate.status_reason,
+        },
+        # The audit event's digest tells this change from an earlier one to the same status.
+        dedupe_key=f"certificates.{to}:{certificate.number}:{event.digest.hex()[:32]}",
+        link=f"/me/certificates/{certificate.number}",
     )
     return certificate
 

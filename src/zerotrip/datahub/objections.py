@@ -5,7 +5,8 @@ whether or not the record exists); a consumer only to a field a live grant of th
 of the owning department verifies within the configured working days and either corrects the value, which
 writes a new record version through ``records.upsert_record`` (the wrong value stays in the record's
 history), or rejects the objection with an answer.
-A correction names the consumers that read the wrong value, from the audit log, so they can be told.
+A correction names the consumers that read the wrong value, from the audit log, so they can be told; a
+citizen who objected is notified of the answer through messaging.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from zerotrip.datahub.validation import RowValidator
 from zerotrip.identity import queries as identity_queries
 from zerotrip.identity.actor import Actor
 from zerotrip.identity.errors import OrganisationNotFound
+from zerotrip.messaging import actions as messaging
 from zerotrip.problems import NotAllowed, ValidationFailed
 
 # Reads of one subject a correction looks back over; far more than any real record is read.
@@ -203,6 +205,23 @@ def answer_objection(
             "consumers_to_tell": [c.client_id for c in consumers],
         },
     )
+    if objection.raised_by.startswith("citizen:"):
+        # The citizen who raised it is told the answer; a consumer reads it through the API.
+        titles = {f.name: f.title for f in list_fields(db, resource.id)}
+        messaging.notify(
+            db,
+            account_id=uuid.UUID(objection.raised_by.removeprefix("citizen:")),
+            template=f"datahub.objection.{outcome}",
+            params={
+                "number": objection.number,
+                "resource_title": resource.title,
+                "resource_title_en": resource.title_en or resource.title,
+                "field_title": titles.get(objection.field, objection.field),
+                "answer": objection.answer,
+            },
+            dedupe_key=f"datahub.objection.answered:{objection.number}",
+            link="/me/objections",
+        )
     return Answered(objection, consumers)
 
 
