@@ -29,6 +29,7 @@ from zerotrip.identity.api import router as identity_router
 from zerotrip.keys import KeyStore
 from zerotrip.messaging.api_live import router as messaging_live_router
 from zerotrip.messaging.api_notices import router as messaging_notices_router
+from zerotrip.messaging.api_notifications import router as messaging_notifications_router
 from zerotrip.messaging.tasks import deliver_due
 from zerotrip.messaging.tasks_notices import check_headcount, send_reminders
 from zerotrip.services.api import router as services_router
@@ -153,6 +154,7 @@ def create_app(
     app.include_router(booking_router)
     app.include_router(booking_operator_router)
     app.include_router(services_bundles_router)
+    app.include_router(messaging_notifications_router)
     install_web(app, settings)
     return app
 

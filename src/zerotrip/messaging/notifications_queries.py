@@ -15,8 +15,8 @@ from zerotrip.messaging.models_notifications import Delivery, InboxEntry, Notifi
 from zerotrip.messaging.notifications_templates import DEFAULT_LANGUAGE, KINDS, get_template
 from zerotrip.messaging.schemas_notifications import (
     DeliveryRead,
-    InboxItemRead,
-    InboxPage,
+    NotificationPage,
+    NotificationRead,
     PreferencesRead,
 )
 
@@ -24,15 +24,25 @@ CHANNEL_ORDER = {"inbox": 0, "email": 1, "sms": 2}
 
 
 def unread_count(db: Session, *, actor: Actor) -> int:
-    """How many notifications in the signed-in citizen's inbox are unread; 0 for anyone else (the page
-    header asks on every page)."""
+    """How many notifications in the signed-in citizen's inbox are unread. Raises NotYourRecord for anyone
+    but a citizen."""
+    return _unread(db, identity_queries.get_own_person(db, actor).id)
+
+
+def unread_for_header(db: Session, actor: Actor) -> int | None:
+    """The unread count every page's header shows a signed-in citizen (one indexed count); None for
+    anyone else."""
     if actor.kind != "citizen" or actor.person_id is None:
-        return 0
+        return None
+    return _unread(db, actor.person_id)
+
+
+def _unread(db: Session, person_id: uuid.UUID) -> int:
     return int(
         db.scalar(
             select(func.count())
             .select_from(InboxEntry)
-            .where(InboxEntry.person_id == actor.person_id, InboxEntry.read_at.is_(None))
+            .where(InboxEntry.person_id == person_id, InboxEntry.read_at.is_(None))
         )
         or 0
     )
@@ -46,7 +56,7 @@ def list_inbox(
     unread_only: bool = False,
     page: int = 1,
     per_page: int = 20,
-) -> InboxPage:
+) -> NotificationPage:
     """The signed-in citizen's inbox, newest first, each notification written in ``language`` (the page's
     language, whatever the person's language for e-mail). Raises NotYourRecord for anyone but a citizen."""
     person = identity_queries.get_own_person(db, actor)
@@ -62,10 +72,10 @@ def list_inbox(
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).all()
-    return InboxPage(
+    return NotificationPage(
         items=[_item(entry, notification, language, []) for entry, notification in rows],
         total=total,
-        unread=unread_count(db, actor=actor),
+        unread=_unread(db, person.id),
         page=page,
         per_page=per_page,
     )
@@ -73,7 +83,7 @@ def list_inbox(
 
 def get_inbox_item(
     db: Session, *, actor: Actor, notification_id: uuid.UUID, language: str = DEFAULT_LANGUAGE
-) -> InboxItemRead:
+) -> NotificationRead:
     """One notification of the signed-in citizen's inbox with its deliveries on every channel. Raises
     NotYourRecord for anyone but a citizen, NotificationNotFound."""
     person = identity_queries.get_own_person(db, actor)
@@ -111,9 +121,9 @@ def deliveries_of(db: Session, notification_ids: list[uuid.UUID]) -> dict[uuid.U
 
 def _item(
     entry: InboxEntry, notification: Notification, language: str, deliveries: list[DeliveryRead]
-) -> InboxItemRead:
+) -> NotificationRead:
     rendered = get_template(notification.template).render(notification.params, language)
-    return InboxItemRead(
+    return NotificationRead(
         id=notification.id,
         kind=notification.kind,
         template=notification.template,

@@ -53,7 +53,7 @@ class DeliveryRead(BaseModel):
     address: str | None = Field(description="The e-mail address or phone (masked) it went to.")
 
 
-class InboxItemRead(BaseModel):
+class NotificationRead(BaseModel):
     id: uuid.UUID
     kind: str
     template: str
@@ -65,8 +65,8 @@ class InboxItemRead(BaseModel):
     deliveries: list[DeliveryRead] = Field(default_factory=list)
 
 
-class InboxPage(BaseModel):
-    items: list[InboxItemRead]
+class NotificationPage(BaseModel):
+    items: list[NotificationRead]
     total: int
     unread: int
     page: int

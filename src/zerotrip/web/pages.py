@@ -23,6 +23,7 @@ from zerotrip.web import (
     home_pages,
     messaging_pages,
     my_data_pages,
+    notifications_pages,
     open_pages,
     services_apply_pages,
     services_bundle_pages,
@@ -88,6 +89,7 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
     app.include_router(datahub_pages.router)
     app.include_router(sharing_pages.router)
     app.include_router(my_data_pages.router)
+    app.include_router(notifications_pages.router)
     app.include_router(open_pages.router)
     app.include_router(certificates_pages.router)
     app.include_router(certificates_wallet_pages.router)

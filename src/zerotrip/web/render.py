@@ -11,7 +11,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from zerotrip.db import transaction
 from zerotrip.deps import Caller
+from zerotrip.messaging.notifications_queries import unread_for_header
 from zerotrip.web.i18n import LANGUAGES, Catalogs, Translator
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -103,10 +105,20 @@ class Renderer:
             lang=translator.language.tag,
             languages=languages,
             nav_user=nav_user(caller),
+            nav_unread=header_unread(request, caller),
             here=here,
             **context,
         )
         return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
+
+
+def header_unread(request: Request, caller: Caller | None) -> int | None:
+    """A signed-in citizen's unread messages, for the header: one indexed count in a session of its own
+    (the page's may be closed). None for anyone else, and on the error page (no caller)."""
+    if caller is None or caller.actor.kind != "citizen":
+        return None
+    with request.app.state.session_factory() as db, transaction(db):
+        return unread_for_header(db, caller.actor)
 
 
 def nav_user(caller: Caller | None) -> NavUser | None:
