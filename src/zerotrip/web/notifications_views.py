@@ -29,6 +29,7 @@ KIND_LABELS = {
     "objection_answered": N_("Answers to my objections"),
     "booking_updates": N_("My bookings: confirmations and changes"),
     "booking_alerts": N_("My bookings: reminders and cancellations by the site"),
+    "notice_emergency": N_("Emergency staff notices I have not read (staff only)"),
 }
 CHANNEL_LABELS = {"inbox": N_("Messages on this site"), "email": N_("E-mail"), "sms": N_("SMS")}
 STATUS_LABELS = {
