@@ -27,8 +27,10 @@ KIND_LABELS = {
     "certificate_issued": N_("New certificates in my wallet"),
     "certificate_status": N_("My certificates suspended, reinstated or revoked"),
     "objection_answered": N_("Answers to my objections"),
-    "booking_updates": N_("My bookings: confirmations and changes"),
-    "booking_alerts": N_("My bookings: reminders and cancellations by the site"),
+    "booking_confirmed": N_("My bookings: confirmations and changes"),
+    "booking_cancelled": N_("My bookings: cancellations"),
+    "booking_reminder": N_("My bookings: the day-before reminder"),
+    "vaccination_recorded": N_("Vaccinations recorded"),
     "notice_emergency": N_("Emergency staff notices I have not read (staff only)"),
 }
 CHANNEL_LABELS = {"inbox": N_("Messages on this site"), "email": N_("E-mail"), "sms": N_("SMS")}
