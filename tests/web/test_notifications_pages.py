@@ -252,12 +252,12 @@ def test_the_api_reads_marks_and_sets_for_the_signed_in_citizen_only(
     assert invalid.json()["errors"] == [{"detail": "not an e-mail address", "pointer": "#/email"}]
     updated = client.put(
         "/api/messaging/preferences",
-        json={"language": "en", "email": "lin@example.cn", "channels": {"booking_alerts": []}},
+        json={"language": "en", "email": "lin@example.cn", "channels": {"booking_reminder": []}},
         headers=headers,
     )
     assert updated.status_code == 200
-    assert updated.json()["channels"]["booking_alerts"] == []
-    assert updated.json()["channels"]["booking_updates"] == ["email"]  # left out: its default kept
+    assert updated.json()["channels"]["booking_reminder"] == []
+    assert updated.json()["channels"]["booking_cancelled"] == ["email", "sms"]  # left out: default kept
 
 
 def test_the_api_refuses_staff(client: TestClient, people: People) -> None:
