@@ -60,5 +60,6 @@ def test_the_demo_has_its_sites_slots_and_a_working_booking_system(
     assert operator is not None
     day = site_queries.day_list(db, actor=operator, site_code=slot.site_code, day=slot.day)
     assert booked.number in [e.number for e in day.entries]
-    sites = oversight.list_operated_sites(db, actor=operator)
-    assert sites and {s.division_code for s in sites} == {"330106"}
+    sites, total = oversight.list_operated_sites(db, actor=operator)
+    assert sites and total == len(sites)
+    assert {s.division_code for s in sites} == {"330106"}
