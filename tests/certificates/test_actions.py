@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from zerotrip.audit.models import AuditEvent
 from zerotrip.audit.queries import list_events_for_subject
-from zerotrip.certificates import actions, numbers, sdjwt, signing, urls, verify
+from zerotrip.certificates import actions, numbers, sdjwt, signing, status_entries, urls, verify
 from zerotrip.certificates.errors import (
     CertificateTypeNotFound,
     GatewayConsumerMissing,
@@ -448,7 +448,7 @@ def test_a_clash_on_a_status_entry_is_redrawn(
     first = marriage(db, world, keys, settings)
     # Another transaction drew the same entry: the first draw hits the unique constraint, the next is free.
     draws = iter([first.status_index, (first.status_index + 1) % settings.certificates.status_list_size])
-    monkeypatch.setattr(actions, "secrets", SimpleNamespace(randbelow=lambda _n: next(draws)))
+    monkeypatch.setattr(status_entries, "secrets", SimpleNamespace(randbelow=lambda _n: next(draws)))
     second = marriage(db, world, keys, settings)
     assert second.status_list_id == first.status_list_id
     assert second.status_index == (first.status_index + 1) % settings.certificates.status_list_size

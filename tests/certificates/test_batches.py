@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from zerotrip.audit.checkpoints import seal_checkpoint, verify_log
 from zerotrip.audit.models import AuditCheckpoint, AuditEvent
-from zerotrip.certificates import actions, numbers, sdjwt
+from zerotrip.certificates import actions, numbers, sdjwt, status_entries
 from zerotrip.certificates.errors import CertificateTypeNotFound, IssuingNotAllowed
 from zerotrip.certificates.models import Certificate, StatusList
 from zerotrip.certificates.queries import trust_list_jwks
@@ -245,7 +245,7 @@ def test_a_status_entry_taken_meanwhile_is_drawn_again(
     holders = register(db, 4)
     taken = issue_batch(db, issuer, [(holders[0], card(0))], keys, settings).issued[0]
     row = db.scalars(select(Certificate).where(Certificate.number == taken.number)).one()
-    real = actions._draw_status_entries
+    real = status_entries.draw_status_entries
     calls: list[int] = []
 
     def draw(db: Session, *, count: int, settings: Settings, now: Any) -> list[tuple[int, int]]:
@@ -255,7 +255,7 @@ def test_a_status_entry_taken_meanwhile_is_drawn_again(
             entries[1] = (row.status_list_id, row.status_index)
         return entries
 
-    monkeypatch.setattr(actions, "_draw_status_entries", draw)
+    monkeypatch.setattr(status_entries, "draw_status_entries", draw)
     outcome = issue_batch(db, issuer, [(h, card(i)) for i, h in enumerate(holders[1:])], keys, settings)
     assert calls == [3, 1]  # only the item that clashed was drawn, signed and written again
     assert [item.index for item in outcome.issued] == [0, 1, 2]
@@ -398,7 +398,7 @@ def test_concurrent_batches_that_drew_the_same_entries_both_finish(
                 settings=local,
                 source_ref="first",
             )
-        real_draw, real_insert = actions._draw_status_entries, actions._insert_certificates
+        real_draw, real_insert = status_entries.draw_status_entries, status_entries.insert_certificates
         first_draws: dict[str, list[tuple[int, int]]] = {}
         shared = [(0, 0), (0, 0)]
 
@@ -425,8 +425,8 @@ def test_concurrent_batches_that_drew_the_same_entries_both_finish(
                 time.sleep(0.6)
             return missed | real_insert(db, rows[1:])
 
-        monkeypatch.setattr(actions, "_draw_status_entries", draw)
-        monkeypatch.setattr(actions, "_insert_certificates", insert)
+        monkeypatch.setattr(status_entries, "draw_status_entries", draw)
+        monkeypatch.setattr(status_entries, "insert_certificates", insert)
         outcomes: dict[str, actions.BatchOutcome] = {}
         errors: list[BaseException] = []
 

@@ -1,0 +1,159 @@
+"""Status entries and certificate rows: drawing free entries of the status lists, inserting certificates
+with one statement, counting what each list has used. Never commits.
+
+Entries are random free indices of the newest list (herd privacy), checked against the taken ones; the
+insert skips a row whose number or entry another transaction took meanwhile, and says which, so the caller
+draws and signs those again.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Table, bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from zerotrip.certificates.errors import CertificateStatusConflict
+from zerotrip.certificates.models import Certificate, StatusList
+from zerotrip.config import Settings
+
+# Random indices are drawn until a list is this full; past it, a free one is picked from the complement.
+_RANDOM_FILL = 0.75
+_RANDOM = random.SystemRandom()
+# Values per IN list: well inside SQLite's and PostgreSQL's limits on bound parameters.
+_IN_CHUNK = 900
+
+# Statements built once (building one costs about as much as running it on SQLite).
+_CERTIFICATES = cast(Table, Certificate.__table__)
+_STATUS_LISTS = cast(Table, StatusList.__table__)
+_INSERTS = {
+    is_sqlite: (statement, statement.returning(_CERTIFICATES.c.id))
+    for is_sqlite, statement in (
+        (True, sqlite_insert(_CERTIFICATES).on_conflict_do_nothing()),
+        (False, postgresql_insert(_CERTIFICATES).on_conflict_do_nothing()),
+    )
+}
+# ``used`` moves in SQL (here and in other transactions), so the newest list is read afresh.
+_NEWEST_LIST = (
+    select(StatusList).order_by(StatusList.id.desc()).limit(1).execution_options(populate_existing=True)
+)
+_COUNT_USED = (
+    update(_STATUS_LISTS)
+    .where(_STATUS_LISTS.c.id == bindparam("list_id"))
+    .values(used=_STATUS_LISTS.c.used + bindparam("count"))
+)
+
+
+def entry_order(row: dict[str, Any]) -> tuple[int, int]:
+    return row["status_list_id"], row["status_index"]
+
+
+def count_used(db: Session, counts: Mapping[int, int]) -> None:
+    """Add ``counts`` (entries written per list id) to the lists' ``used``."""
+    for list_id, count in counts.items():
+        db.execute(_COUNT_USED, {"list_id": list_id, "count": count})
+
+
+def insert_certificates(db: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert the rows, skipping any whose number or status entry is taken (by a transaction that committed
+    or is in flight since the entries were drawn); returns the numbers of the rows skipped."""
+    table = _CERTIFICATES
+    statement, returning = _INSERTS[db.get_bind().dialect.name == "sqlite"]
+    if len(rows) == 1:
+        inserted = db.execute(returning, rows[0]).scalar()
+        if inserted is None:
+            return {rows[0]["number"]}
+        rows[0]["id"] = inserted  # a single issue gives back its row as an object
+        return set()
+    result = cast(CursorResult[Any], db.execute(statement, rows))
+    if result.rowcount == len(rows):
+        return set()
+    # Some were skipped (or the driver did not count them): ask which rows are there as written.
+    written = [row["number"] for row in rows]
+    found: set[tuple[str, int, int]] = set()
+    for start in range(0, len(written), _IN_CHUNK):
+        rows_found = db.execute(
+            select(table.c.number, table.c.status_list_id, table.c.status_index).where(
+                table.c.number.in_(written[start : start + _IN_CHUNK])
+            )
+        )
+        found.update((number, list_id, index) for number, list_id, index in rows_found)
+    return {
+        row["number"]
+        for row in rows
+        if (row["number"], row["status_list_id"], row["status_index"]) not in found
+    }
+
+
+def draw_status_entries(
+    db: Session, *, count: int, settings: Settings, now: datetime
+) -> list[tuple[int, int]]:
+    """``count`` free ``(list id, index)`` entries: random indices of the newest status list (herd privacy:
+    neighbours in a list say nothing about each other's issue order), then of new lists as it fills.
+    Several at once are checked against the taken ones in one query; a single one is left to the insert,
+    which skips it in the rare case it is taken."""
+    status_list: StatusList | None = db.scalar(_NEWEST_LIST)
+    entries: list[tuple[int, int]] = []
+    while len(entries) < count:
+        if status_list is None or status_list.used >= status_list.size:
+            status_list = StatusList(
+                bits=2, size=settings.certificates.status_list_size, used=0, created_at=now, updated_at=now
+            )
+            db.add(status_list)
+            db.flush()  # the id is part of every credential's status URI
+        size = status_list.size
+        wanted = min(count - len(entries), size - status_list.used)
+        if status_list.used + wanted <= size * _RANDOM_FILL:
+            indices = _random_free_indices(db, status_list.id, size=size, count=wanted, check=count > 1)
+        else:
+            # Nearly full: pick from the complement of what is taken.
+            taken = set(
+                db.scalars(
+                    select(Certificate.status_index).where(Certificate.status_list_id == status_list.id)
+                )
+            )
+            free = [i for i in range(size) if i not in taken]
+            indices = _RANDOM.sample(free, min(wanted, len(free)))
+            if len(indices) < wanted:
+                # ``used`` lagged behind (it cannot run ahead): the list is full once these are written.
+                status_list.used = size - len(indices)
+                db.flush()
+        entries += [(status_list.id, index) for index in indices]
+        if len(entries) < count:
+            status_list = None
+    return entries
+
+
+def _random_free_indices(db: Session, list_id: int, *, size: int, count: int, check: bool) -> list[int]:
+    """``count`` distinct random indices of the list, in the order drawn; with ``check``, none taken."""
+    chosen: list[int] = []
+    seen: set[int] = set()
+    while len(chosen) < count:
+        draws: list[int] = []
+        while len(draws) < count - len(chosen):
+            if len(seen) >= size:
+                raise CertificateStatusConflict("the status list has no free entry left; try again")
+            index = secrets.randbelow(size)
+            if index not in seen:
+                seen.add(index)
+                draws.append(index)
+        if check:
+            taken: set[int] = set()
+            for start in range(0, len(draws), _IN_CHUNK):
+                taken.update(
+                    db.scalars(
+                        select(Certificate.status_index).where(
+                            Certificate.status_list_id == list_id,
+                            Certificate.status_index.in_(draws[start : start + _IN_CHUNK]),
+                        )
+                    )
+                )
+            draws = [index for index in draws if index not in taken]
+        chosen += draws
+    return chosen
