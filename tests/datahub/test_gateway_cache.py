@@ -4,6 +4,7 @@ revoked grant stops the very next read, through the API as in process."""
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from zerotrip.datahub import catalogue, gateway, sharing
@@ -50,6 +51,34 @@ def test_a_revision_is_seen_by_the_next_read(db: Session, hub: DatahubWorld) -> 
     catalogue.revise_resource(db, actor=hub.steward, code=hub.real_estate.code, spec=spec)
     area = read(db, hub, cache).records[0].fields["area"]
     assert area.masked and area.value == "***"  # now grade 2, so masked under this grant
+
+
+def test_describe_reads_only_the_stamp_when_kept_and_sees_a_revision(db: Session, hub: DatahubWorld) -> None:
+    cache = CatalogueCache(3600)
+    assert gateway.describe(db, "no-such-resource", catalogue=cache) is None
+    first = gateway.describe(db, hub.real_estate.code, catalogue=cache)
+    assert first is not None and first.title == "不动产登记信息"
+    assert first.owner_name == "杭州市自然资源和规划局"
+    assert (first.fields["area"].title, first.fields["area"].grade) == ("建筑面积（平方米）", 1)
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert gateway.describe(db, hub.real_estate.code, catalogue=cache) is first  # the kept entry
+        assert len(statements) == 1  # the version stamp, nothing else
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    spec = real_estate_spec(hub.land.id)
+    spec.title = "不动产登记信息（修订）"
+    spec.fields = [f.model_copy(update={"title": "面积"}) if f.name == "area" else f for f in spec.fields]
+    catalogue.revise_resource(db, actor=hub.steward, code=hub.real_estate.code, spec=spec)
+    revised = gateway.describe(db, hub.real_estate.code, catalogue=cache)
+    assert revised is not None and revised.version == first.version + 1
+    assert (revised.title, revised.fields["area"].title) == ("不动产登记信息（修订）", "面积")
 
 
 def test_the_owners_name_is_refreshed_after_the_cache_time(db: Session, hub: DatahubWorld) -> None:

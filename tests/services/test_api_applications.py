@@ -40,6 +40,8 @@ def test_a_citizen_applies_and_is_approved_at_once(
     assert [e["state"] for e in consented.json()["evidence"]] == ["fetched", "fetched", "fetched", "pending"]
     locked = [f for f in consented.json()["form"] if f["source"] == "datahub"]
     assert locked and all(f["is_locked"] and f["source_label"] and f["source_date"] for f in locked)
+    # The reads went through the worker's gateway catalogue, which now describes the three resources.
+    assert len(client.app.state.datahub_gateway_catalogue) == 3  # type: ignore[attr-defined]
     submitted = client.post(f"{BASE}/{number}/submit", json={"pledge": True}, headers=headers)
     assert submitted.status_code == 200, submitted.text
     body = submitted.json()

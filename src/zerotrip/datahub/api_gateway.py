@@ -48,7 +48,12 @@ class GatewayState:
 async def gateway_state(request: Request) -> GatewayState:
     """The application's limiter and catalogue cache (so one of each per worker process), made on first
     use. One dependency without sub-dependencies, because FastAPI spends time on each one every call."""
-    app_state = request.app.state
+    return worker_state(request.app.state)
+
+
+def worker_state(app_state: Any) -> GatewayState:
+    """The gateway's state kept on the application (``app.state``): also what in-process consumers pass
+    the gateway when serving a request (services reading an applicant's materials)."""
     settings: Settings = app_state.settings
     limiter: SlidingWindowLimiter | None = getattr(app_state, "datahub_gateway_limiter", None)
     if limiter is None:

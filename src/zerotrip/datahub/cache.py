@@ -1,7 +1,8 @@
 """What a gateway worker keeps between calls: each resource's description, checked against the database.
 
-The gateway reads a resource's fields, grades, subject settings and owner's name on every call, and they
-change rarely (a steward's revision). A worker keeps them here, keyed by the resource's id and stamped with
+The gateway reads a resource's fields, grades, subject settings and owner's name on every call (and an
+in-process consumer such as services shows its title and fields' titles before reading), and they change
+rarely (a steward's revision). A worker keeps them here, keyed by the resource's id and stamped with
 the ``version`` and ``updated_at`` every revision bumps; each call reads those two columns in the same
 statement as its grant check and uses an entry only when both still match, so a revision is seen by the
 next call. What no revision stamps, the owning department's name, is refreshed after ``max_age_seconds``.
@@ -24,6 +25,7 @@ from zerotrip.datahub import grades
 @dataclass(frozen=True)
 class FieldEntry:
     name: str
+    title: str
     grade: int
     type: str
     check_kind: str | None
@@ -35,6 +37,7 @@ class ResourceEntry:
 
     id: int
     code: str
+    title: str
     version: int
     updated_at: datetime
     subject_kind: str
@@ -81,6 +84,10 @@ class CatalogueCache:
         if self._monotonic() - stored_at >= self.max_age:
             return None
         return entry
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
 
     def put(self, entry: ResourceEntry) -> None:
         if self.max_age <= 0:

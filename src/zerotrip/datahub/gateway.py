@@ -12,12 +12,15 @@ A call makes two statements and one INSERT: the resource's version stamp togethe
 grants for the purpose (one indexed join, so a revoked or expired grant stops the very next read), the
 subjects' current records, and the audit events of every subject asked about in one INSERT. The resource's
 description (fields, grades, owner's name) is read only when the ``CatalogueCache`` the caller passes
-(the API passes its worker's) lacks that version. Reads are prebuilt Core statements returning tuples.
+(the API passes its worker's, and so do in-process consumers called from a request) lacks that version.
+Reads are prebuilt Core statements returning tuples. ``describe`` gives a consumer the same description
+(with the titles it shows before asking) for one statement.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, select
@@ -67,8 +70,12 @@ _VERSION_AND_GRANTS = (
     )
     .where(_resource.c.code == bindparam("code"))
 )
+_VERSION = select(_resource.c.id, _resource.c.version, _resource.c.updated_at).where(
+    _resource.c.code == bindparam("code")
+)
 _DESCRIPTION = select(
     _resource.c.code,
+    _resource.c.title,
     _resource.c.version,
     _resource.c.updated_at,
     _resource.c.subject_kind,
@@ -77,7 +84,7 @@ _DESCRIPTION = select(
     _resource.c.owner_org_id,
 ).where(_resource.c.id == bindparam("resource_id"))
 _FIELDS = (
-    select(_field.c.name, _field.c.grade, _field.c.type, _field.c.check_kind)
+    select(_field.c.name, _field.c.title, _field.c.grade, _field.c.type, _field.c.check_kind)
     .where(_field.c.resource_id == bindparam("resource_id"))
     .order_by(_field.c.position)
 )
@@ -183,6 +190,31 @@ def exists(
     return answer
 
 
+def describe(
+    db: Session, resource_code: str, *, catalogue: CatalogueCache | None = None
+) -> ResourceEntry | None:
+    """The resource's description as the gateway reads it (code, title, subject, owner's name, fields with
+    their titles and grades), or None when no resource has the code. Reads nothing about any subject and
+    needs no grant: it is what a consumer shows before asking (an applicant's preview). One statement
+    reads the version stamp; the rest comes from ``catalogue`` when it holds that version."""
+    db.flush()  # as _resource_and_grants: a revision pending in the caller's session counts
+    row = db.connection().execute(_VERSION, {"code": resource_code}).first()
+    if row is None:
+        return None
+    return _cached_description(db, row[0], row[1], row[2], catalogue)
+
+
+def _cached_description(
+    db: Session, resource_id: int, version: int, updated_at: datetime, catalogue: CatalogueCache | None
+) -> ResourceEntry:
+    resource = catalogue.get(resource_id, version=version, updated_at=updated_at) if catalogue else None
+    if resource is None:
+        resource = _describe(db, resource_id)
+        if catalogue is not None:
+            catalogue.put(resource)
+    return resource
+
+
 def _admit(actor: Actor, limiter: SlidingWindowLimiter | None) -> None:
     if actor.kind != "client" or actor.client_id is None:
         raise NoGrant("the gateway serves API clients reading under a grant")
@@ -215,11 +247,7 @@ def _resource_and_grants(
     if not rows:
         raise ResourceNotFound(f"no resource has the code {resource_code!r}")
     resource_id, version, updated_at = rows[0][:3]
-    resource = catalogue.get(resource_id, version=version, updated_at=updated_at) if catalogue else None
-    if resource is None:
-        resource = _describe(db, resource_id)
-        if catalogue is not None:
-            catalogue.put(resource)
+    resource = _cached_description(db, resource_id, version, updated_at, catalogue)
     clear: dict[str, bool] = {}
     for *_, granted_fields, is_clear in rows:
         for name in granted_fields or ():
@@ -237,6 +265,7 @@ def _describe(db: Session, resource_id: int) -> ResourceEntry:
     return ResourceEntry(
         id=resource_id,
         code=row.code,
+        title=row.title,
         version=row.version,
         updated_at=row.updated_at,
         subject_kind=row.subject_kind,
@@ -244,7 +273,9 @@ def _describe(db: Session, resource_id: int) -> ResourceEntry:
         share_type=row.share_type,
         owner_name=identity_queries.get_organisation(db, row.owner_org_id).name,
         fields={
-            f.name: FieldEntry(name=f.name, grade=f.grade, type=f.type, check_kind=f.check_kind)
+            f.name: FieldEntry(
+                name=f.name, title=f.title, grade=f.grade, type=f.type, check_kind=f.check_kind
+            )
             for f in fields
         },
     )

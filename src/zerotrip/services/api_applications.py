@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 
 from zerotrip.config import Settings
+from zerotrip.datahub.api_gateway import State as Gateway
 from zerotrip.db import transaction
 from zerotrip.deps import DB, AnyActor, CurrentActor, get_keys, get_settings
 from zerotrip.keys import KeyStore
@@ -70,10 +71,14 @@ def read_application(number: str, db: DB, actor: CurrentActor) -> ApplicationRea
     response_model=EvidencePreview,
     summary="What will be read, from which department, and why",
 )
-def preview_evidence(number: str, db: DB, actor: CurrentActor, settings: AppSettings) -> EvidencePreview:
+def preview_evidence(
+    number: str, db: DB, actor: CurrentActor, settings: AppSettings, gateway: Gateway
+) -> EvidencePreview:
     """Reads no data: the applicant consents (or declines) after seeing this."""
     with transaction(db):
-        return applying.preview_evidence(db, actor=actor, number=number, settings=settings.services)
+        return applying.preview_evidence(
+            db, actor=actor, number=number, settings=settings.services, catalogue=gateway.catalogue
+        )
 
 
 @router.post(
@@ -82,11 +87,16 @@ def preview_evidence(number: str, db: DB, actor: CurrentActor, settings: AppSett
     summary="Consent, and have the platform read the data",
 )
 def consent(
-    number: str, body: ConsentRequest, db: DB, actor: CurrentActor, settings: AppSettings
+    number: str, body: ConsentRequest, db: DB, actor: CurrentActor, settings: AppSettings, gateway: Gateway
 ) -> ApplicationRead:
     with transaction(db):
         application = applying.consent_and_fetch(
-            db, actor=actor, number=number, settings=settings.services, positions=body.materials
+            db,
+            actor=actor,
+            number=number,
+            settings=settings.services,
+            positions=body.materials,
+            catalogue=gateway.catalogue,
         )
         return application_queries.application_read(db, application, actor=actor)
 

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from zerotrip.audit.actions import record_event
 from zerotrip.common import clock
 from zerotrip.config import ServicesSettings, Settings
+from zerotrip.datahub.cache import CatalogueCache
 from zerotrip.identity import queries as identity_queries
 from zerotrip.identity.actor import Actor
 from zerotrip.keys import KeyStore
@@ -224,7 +225,12 @@ def _attach_prior_result(db: Session, ev: Evidence, *, applicant_key: str) -> No
 
 
 def preview_evidence(
-    db: Session, *, actor: Actor, number: str, settings: ServicesSettings
+    db: Session,
+    *,
+    actor: Actor,
+    number: str,
+    settings: ServicesSettings,
+    catalogue: CatalogueCache | None = None,
 ) -> EvidencePreview:
     """What each material will be: which data of which department is read and why, whether the platform
     may read it (otherwise the material is uploaded). Reads no data. Raises ApplicationNotFound."""
@@ -242,7 +248,7 @@ def preview_evidence(
             consent=ev.consent,
         )
         if ev.source_kind == "datahub":
-            source = evidence_source.describe_source(db, ev.source_ref or "")
+            source = evidence_source.describe_source(db, ev.source_ref or "", catalogue=catalogue)
             available = (
                 source is not None
                 and consumer is not None
@@ -283,43 +289,32 @@ def consent_and_fetch(
     number: str,
     settings: ServicesSettings,
     positions: Sequence[int] | None = None,
+    catalogue: CatalogueCache | None = None,
 ) -> Application:
     """Record the applicant's consent for the materials at ``positions`` (none: every one still waiting)
     and read each through the datahub gateway as the one-stop service platform, for the item's purpose
     and on behalf of this application, so each read is audited under the applicant. Prefills and locks the
     form from what was read. A material the platform may not read becomes an upload. Raises
-    ApplicationNotFound, ApplicationClosed, ValidationFailed (a position that takes no consent)."""
+    ApplicationNotFound, ApplicationClosed, ValidationFailed (a position that takes no consent).
+    ``catalogue`` is the worker's gateway catalogue (resources described without reading them again)."""
     application = applications.own_draft(db, actor, number)
     item = db.get_one(Item, application.item_id)
     chosen = _consentable(db, application, positions)
     consumer = consumer_or_none(db, settings)
     purpose = evidence_source.purpose_of(item)
     now = clock.now()
+    # Every read first, then the changes: the gateway flushes the session before each read, so changes
+    # made between reads would be written one statement each instead of together at the end.
+    fetched = [
+        _fetch(db, application, ev, consumer=consumer, purpose=purpose, catalogue=catalogue) for ev in chosen
+    ]
     read_from: list[int] = []
-    for ev in chosen:
+    for ev, (source, result, unavailable) in zip(chosen, fetched, strict=True):
         ev.consent, ev.consented_at = "given", now
-        if ev.source_kind == "certificate":
-            ev.state, ev.note = "unavailable", "e-certificates are not fetched from the wallet yet"
+        if unavailable is not None:
+            ev.state, ev.note = "unavailable", unavailable
             continue
-        source = evidence_source.describe_source(db, ev.source_ref or "")
-        if source is None or not _subject_fits(application, source.subject_kind):
-            ev.state, ev.note = "unavailable", "the data resource does not hold data about the applicant"
-            continue
-        if consumer is None:
-            ev.state, ev.note = "unavailable", "the platform is not set up to read departments' data"
-            continue
-        result = evidence_source.read(
-            db,
-            consumer=consumer,
-            evidence=ev,
-            source=source,
-            subject_key=application.applicant_key,
-            purpose=purpose,
-            on_behalf_of=application.number,
-        )
-        if result.unavailable:
-            ev.state, ev.note = "unavailable", result.unavailable
-            continue
+        assert source is not None and result is not None
         ev.state, ev.note = "fetched", None
         ev.values = result.values
         ev.source_org_name = result.source_org_name
@@ -470,6 +465,37 @@ def _consentable(
             raise ValidationFailed.field("materials", f"material {position} is already uploaded")
         chosen.append(ev)
     return chosen
+
+
+def _fetch(
+    db: Session,
+    application: Application,
+    ev: Evidence,
+    *,
+    consumer: Actor | None,
+    purpose: str,
+    catalogue: CatalogueCache | None,
+) -> tuple[evidence_source.Source | None, evidence_source.Read | None, str | None]:
+    """Read one consented material through the gateway without changing it: what describes its source,
+    what was read, or why it could not be read."""
+    if ev.source_kind == "certificate":
+        return None, None, "e-certificates are not fetched from the wallet yet"
+    source = evidence_source.describe_source(db, ev.source_ref or "", catalogue=catalogue)
+    if source is None or not _subject_fits(application, source.subject_kind):
+        return source, None, "the data resource does not hold data about the applicant"
+    if consumer is None:
+        return source, None, "the platform is not set up to read departments' data"
+    result = evidence_source.read(
+        db,
+        consumer=consumer,
+        evidence=ev,
+        source=source,
+        subject_key=application.applicant_key,
+        purpose=purpose,
+        on_behalf_of=application.number,
+        catalogue=catalogue,
+    )
+    return source, result, result.unavailable
 
 
 def _subject_fits(application: Application, subject_kind: str) -> bool:

@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 from zerotrip.config import DatahubSettings, ServicesSettings
 from zerotrip.datahub import gateway, sharing
 from zerotrip.datahub import queries as datahub_queries
+from zerotrip.datahub.cache import CatalogueCache
 from zerotrip.datahub.errors import NoGrant, ResourceNotFound
 from zerotrip.datahub.sharing_queries import live_grants
 from zerotrip.identity import auth as identity_auth
 from zerotrip.identity import queries as identity_queries
 from zerotrip.identity.actor import Actor
-from zerotrip.identity.errors import OrganisationNotFound
 from zerotrip.problems import ValidationFailed
 from zerotrip.services import rules
 from zerotrip.services.errors import ServiceConsumerMissing
@@ -179,20 +179,20 @@ class Source:
     field_titles: dict[str, str]
 
 
-def describe_source(db: Session, resource_code: str) -> Source | None:
-    resource = datahub_queries.find_resource(db, resource_code)
+def describe_source(
+    db: Session, resource_code: str, *, catalogue: CatalogueCache | None = None
+) -> Source | None:
+    """The resource as the applicant is shown it, as the gateway describes it (one statement when
+    ``catalogue``, the worker's gateway catalogue, holds its current version)."""
+    resource = gateway.describe(db, resource_code, catalogue=catalogue)
     if resource is None:
         return None
-    try:
-        owner = identity_queries.get_organisation(db, resource.owner_org_id).name
-    except OrganisationNotFound:
-        owner = ""
     return Source(
         resource_code=resource.code,
         resource_title=resource.title,
-        owner_name=owner,
+        owner_name=resource.owner_name,
         subject_kind=resource.subject_kind,
-        field_titles={f.name: f.title for f in datahub_queries.list_fields(db, resource.id)},
+        field_titles={f.name: f.title for f in resource.fields.values()},
     )
 
 
@@ -235,6 +235,7 @@ def read(
     subject_key: str,
     purpose: str,
     on_behalf_of: str,
+    catalogue: CatalogueCache | None = None,
 ) -> Read:
     """Read one datahub material (``source``, as ``describe_source`` found it) about the applicant through
     the gateway, which audits it under the subject. A refusal (no grant for this purpose, a resource gone,
@@ -248,6 +249,7 @@ def read(
                 subject_key=subject_key,
                 purpose=purpose,
                 on_behalf_of=on_behalf_of,
+                catalogue=catalogue,
             )
             return Read({"exists": answer}, source.owner_name, None)
         (result,) = gateway.lookup(
@@ -258,6 +260,7 @@ def read(
             fields=list(evidence.source_fields),
             purpose=purpose,
             on_behalf_of=on_behalf_of,
+            catalogue=catalogue,
         )
     except NoGrant:
         return Read(None, None, None, unavailable="the platform holds no grant to read this data")

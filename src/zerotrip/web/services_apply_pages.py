@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from zerotrip.config import Settings
+from zerotrip.datahub.api_gateway import worker_state
 from zerotrip.db import transaction
 from zerotrip.deps import Caller, get_keys, get_settings, resolve_caller
 from zerotrip.keys import KeyStore
@@ -109,7 +110,13 @@ def consent(request: Request, db: DB, number: str, settings: AppSettings, csrf_t
     caller = signed_in_citizen(request, db, csrf_token)
     try:
         with transaction(db):
-            applying.consent_and_fetch(db, actor=caller.actor, number=number, settings=settings.services)
+            applying.consent_and_fetch(
+                db,
+                actor=caller.actor,
+                number=number,
+                settings=settings.services,
+                catalogue=worker_state(request.app.state).catalogue,
+            )
     except SHOWN_ON_PAGE as problem:
         return show_problem(request, db, caller, number, settings, problem)
     return redirect(application_url(number) + "#form-title")
