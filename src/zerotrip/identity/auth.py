@@ -16,7 +16,7 @@ from typing import Literal
 
 import pyotp
 from cryptography.fernet import Fernet
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from zerotrip.audit.actions import record_event
@@ -234,28 +234,39 @@ class ResolvedSession:
     is_second_factor_pending: bool
 
 
+# What every signed-in request resolves: the session with its account, in one statement of plain columns.
+_SESSION_AND_ACCOUNT = (
+    select(
+        WebSession.expires_at,
+        WebSession.csrf_token,
+        WebSession.is_second_factor_pending,
+        Account.id,
+        Account.kind,
+        Account.display_name,
+        Account.person_id,
+        Account.is_active,
+    )
+    .join(Account, Account.id == WebSession.account_id)
+    .where(WebSession.token_hash == bindparam("token_hash"))
+)
+
+
 def resolve_session(db: Session, token: str) -> ResolvedSession | None:
     """The actor behind a session cookie, or None when it is unknown or expired."""
-    session = db.get(WebSession, token_hash(token))
-    if session is None or session.expires_at <= clock.now():
+    row = db.execute(_SESSION_AND_ACCOUNT, {"token_hash": token_hash(token)}).first()
+    if row is None:
         return None
-    account = db.get(Account, session.account_id)
-    if account is None or not account.is_active:
+    expires_at, csrf_token, second_factor_pending, account_id, account_kind, name, person_id, active = row
+    if expires_at <= clock.now() or not active:
         return None
-    if session.is_second_factor_pending:
+    if second_factor_pending:
         return ResolvedSession(
-            actor=Actor(kind="anonymous"), csrf_token=session.csrf_token, is_second_factor_pending=True
+            actor=Actor(kind="anonymous"), csrf_token=csrf_token, is_second_factor_pending=True
         )
-    grants = load_grants(db, account.id) if account.kind == "staff" else ()
-    kind: Literal["citizen", "staff"] = "staff" if account.kind == "staff" else "citizen"
-    actor = Actor(
-        kind=kind,
-        name=account.display_name,
-        account_id=account.id,
-        person_id=account.person_id,
-        grants=grants,
-    )
-    return ResolvedSession(actor=actor, csrf_token=session.csrf_token, is_second_factor_pending=False)
+    grants = load_grants(db, account_id) if account_kind == "staff" else ()
+    kind: Literal["citizen", "staff"] = "staff" if account_kind == "staff" else "citizen"
+    actor = Actor(kind=kind, name=name, account_id=account_id, person_id=person_id, grants=grants)
+    return ResolvedSession(actor=actor, csrf_token=csrf_token, is_second_factor_pending=False)
 
 
 # -- API clients ------------------------------------------------------------------------------------
