@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.certificates.credentials import (
     FIELDS,
@@ -166,9 +169,26 @@ def test_strict_base64url() -> None:
             sdjwt.b64url_decode(bad)
 
 
+@given(
+    st.binary(min_size=64, max_size=64) | st.sampled_from([bytes(64), b"\x80" * 64, bytes(31) + b"\x01" * 33])
+)
+def test_raw_signatures_become_the_der_cryptography_makes(signature: bytes) -> None:
+    r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+    assert sdjwt._der_signature(signature) == encode_dss_signature(r, s)
+
+
 @pytest.mark.parametrize(
     "text",
-    ["", "no separator", "a.b~", "a.b.c.d~", "e30.e30.~", "eyJ0eXAiOiJkYytzZC1qd3QifQ.e30.AA~"],
+    [
+        "",
+        "no separator",
+        "a.b.c",
+        "a~b.c.d~",
+        "a.b~",
+        "a.b.c.d~",
+        "e30.e30.~",
+        "eyJ0eXAiOiJkYytzZC1qd3QifQ.e30.AA~",
+    ],
 )
 def test_parse_rejects_what_is_not_an_sd_jwt(text: str) -> None:
     with pytest.raises(sdjwt.MalformedSdJwt):

@@ -30,13 +30,13 @@ import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
 
 from zerotrip.certificates.signing import algorithm_for, public_key_from_jwk
 from zerotrip.keys import PrivateKey, PublicKey, SigningKey
@@ -62,8 +62,10 @@ _STRICT_FROM_URLSAFE = bytes.maketrans(b"-_+/=", b"+/!!!")
 _PADDING = {0: b"", 2: b"==", 3: b"="}
 _LENIENT_PADDING = (b"", b"===", b"==", b"=")
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+_ECDSA_PREHASHED = ec.ECDSA(Prehashed(hashes.SHA256()))
 _b2a = binascii.b2a_base64
 _a2b = binascii.a2b_base64
+_DIGEST = type(hashlib.sha256()).digest
 
 
 class SdJwtError(ValueError):
@@ -255,10 +257,11 @@ def verify_jws(signing_input: bytes, signature: bytes, public_key: PublicKey, *,
         if algorithm == "ES256":
             if len(signature) != 64 or not _is_p256(public_key):
                 return False
-            der = encode_dss_signature(
-                int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+            # The digest is taken here and handed over prehashed: the same ECDSA verification, a little
+            # cheaper through cryptography's API than letting it hash.
+            public_key.verify(  # type: ignore[call-arg]
+                _der_signature(signature), _sha256(signing_input).digest(), _ECDSA_PREHASHED
             )
-            public_key.verify(der, signing_input, _ECDSA_SHA256)  # type: ignore[call-arg]
             return True
         if algorithm == "EdDSA" and _is_ed25519(public_key):
             public_key.verify(signature, signing_input)  # type: ignore[call-arg]
@@ -266,6 +269,19 @@ def verify_jws(signing_input: bytes, signature: bytes, public_key: PublicKey, *,
     except InvalidSignature:
         return False
     return False
+
+
+def _der_integer(value: bytes) -> bytes:
+    value = value.lstrip(b"\x00")
+    if not value or value[0] & 0x80:
+        value = b"\x00" + value
+    return b"\x02" + bytes((len(value),)) + value
+
+
+def _der_signature(signature: bytes) -> bytes:
+    """The DER ECDSA-Sig-Value of a raw r||s (what ``encode_dss_signature`` makes, without the integers)."""
+    body = _der_integer(signature[:32]) + _der_integer(signature[32:])
+    return b"\x30" + bytes((len(body),)) + body
 
 
 # isinstance against the abstract key classes costs more than the rest of the preparation; the concrete
@@ -424,18 +440,28 @@ def split(token: str) -> Split:
     )
 
 
-@dataclass(frozen=True)
-class SdJwt:
-    """A parsed, not yet verified SD-JWT."""
+class SdJwt(NamedTuple):
+    """A parsed, not yet verified SD-JWT (a tuple: cheap to make, immutable)."""
 
     header: dict[str, Any]
     payload: dict[str, Any]
     signing_input: bytes
     # Empty when the signature segment is not valid base64url (it then cannot verify).
     signature: bytes
-    disclosures: tuple[str, ...]
     key_binding: str | None
-    presented: str
+    # The token and the positions of its first and last "~" (the disclosures lie between them).
+    token: str
+    first: int
+    last: int
+
+    @property
+    def disclosures(self) -> tuple[str, ...]:
+        return tuple(self.token[self.first + 1 : self.last].split("~")) if self.last > self.first else ()
+
+    @property
+    def presented(self) -> str:
+        """Everything up to and including the last "~": what a KB-JWT's sd_hash covers."""
+        return self.token[: self.last + 1]
 
     @property
     def kid(self) -> str:
@@ -499,9 +525,18 @@ def parse(token: str) -> SdJwt:
     """
     if not isinstance(token, str) or "~" not in token:
         raise MalformedSdJwt("not an SD-JWT (no '~' separator)")
-    # As ``split`` does, without building its result (and scanning only the disclosures for "~").
+    # As ``split`` and ``read_compact`` do, without building their results or copying the segments twice.
     first, last = token.find("~"), token.rfind("~")
-    header, payload, signing_input, signature = read_compact(token[:first], "issuer-signed JWT")
+    dot = token.find(".", 0, first)
+    dot2 = token.find(".", dot + 1, first) if dot >= 0 else -1
+    if dot2 < 0 or token.find(".", dot2 + 1, first) >= 0:
+        raise MalformedSdJwt("the issuer-signed JWT is not a compact JWS (three parts separated by dots)")
+    header = _decode_header(token[:dot], "issuer-signed JWT header")
+    payload = _decode_json_segment(token[dot + 1 : dot2], "issuer-signed JWT payload")
+    try:
+        signature = b64url_decode(token[dot2 + 1 : first])
+    except ValueError:
+        signature = b""
     if header.get("typ") != TYP:
         raise MalformedSdJwt(f"the header's typ is not {TYP}")
     if header.get("alg") not in ALGORITHMS:
@@ -512,14 +547,16 @@ def parse(token: str) -> SdJwt:
         raise MalformedSdJwt("the header has critical extensions this verifier does not understand")
     if not isinstance(payload.get("iss"), str):
         raise MalformedSdJwt("the payload has no iss")
+    # The header and payload segments decoded, so they are ASCII.
     return SdJwt(
-        header=header,
-        payload=payload,
-        signing_input=signing_input,
-        signature=signature,
-        disclosures=tuple(token[first + 1 : last].split("~")) if last > first else (),
-        key_binding=token[last + 1 :] or None,
-        presented=token[: last + 1],
+        header,
+        payload,
+        token[:dot2].encode("ascii"),
+        signature,
+        token[last + 1 :] or None,
+        token,
+        first,
+        last,
     )
 
 
@@ -572,20 +609,20 @@ def disclosed_claims(sd: SdJwt) -> dict[str, Any]:
     digests = set(listed)
     if len(digests) != len(listed):
         raise MalformedSdJwt("_sd lists a digest twice")
-    if not sd.disclosures:
+    if sd.last == sd.first:
         return {}
     # Every digest is checked before any disclosure is decoded, so a changed or added disclosure is
     # reported as such rather than as the issuer's malformed one. The disclosures are made bytes in one
     # piece (a non-ASCII one cannot be a signed disclosure).
     try:
-        blob = "~".join(sd.disclosures).encode("ascii")
+        blob = sd.token[sd.first + 1 : sd.last].encode("ascii")
     except UnicodeEncodeError:
         raise TamperedDisclosure("a disclosure is not in the signed digests") from None
     texts = blob.split(b"~")
     # Each SHA-256 digest followed by a zero byte is 33 bytes, 44 base64 characters of which the first 43
     # are the digest's own unpadded encoding: all of them are encoded in one call.
     encoded = (
-        _b2a(b"\x00".join([_sha256(text).digest() for text in texts]) + b"\x00", newline=False)
+        _b2a(b"\x00".join(map(_DIGEST, map(_sha256, texts))) + b"\x00", newline=False)
         .translate(_TO_URLSAFE)
         .decode("ascii")
     )
