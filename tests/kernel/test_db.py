@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from zerotrip.db import ping_when_idle
+from zerotrip.db import make_engine, make_sessionmaker, one_statement, ping_when_idle, transaction
 
 from ..conftest import PG_ADMIN_URL
 
@@ -51,5 +51,36 @@ def test_a_connection_just_returned_is_not_pinged(new_database: Callable[..., st
         with pytest.raises(OperationalError):
             backend_pid(engine)
         assert backend_pid(engine) > 0  # that failure invalidated it; the next checkout connects afresh
+    finally:
+        engine.dispose()
+
+
+def test_one_statement_commits_by_itself_or_joins_a_transaction(new_database: Callable[..., str]) -> None:
+    engine = make_engine(new_database(migrate=False))
+    factory = make_sessionmaker(engine)
+    is_postgres = engine.dialect.name == "postgresql"
+    try:
+        with factory() as db, transaction(db):
+            db.execute(text("CREATE TABLE counter (n integer)"))
+        with factory() as db, one_statement(db):
+            db.execute(text("INSERT INTO counter VALUES (1)"))
+            raw = db.connection().connection.dbapi_connection
+            # PostgreSQL: autocommit, no BEGIN or COMMIT around the statement; SQLite: a transaction.
+            assert getattr(raw, "autocommit", False) is is_postgres
+        with factory() as db, transaction(db):
+            # Inside a transaction the block joins it, and it is rolled back with it.
+            with one_statement(db):
+                db.execute(text("INSERT INTO counter VALUES (2)"))
+            db.rollback()
+            raw = db.connection().connection.dbapi_connection
+            assert getattr(raw, "autocommit", False) is False  # the pool's connection is back to normal
+            assert db.scalars(text("SELECT n FROM counter")).all() == [1]
+        with factory() as db, pytest.raises(ZeroDivisionError), one_statement(db):
+            db.execute(text("INSERT INTO counter VALUES (3)"))
+            raise ZeroDivisionError
+        with factory() as db:
+            # In autocommit the statement had committed before the error; in a transaction it is undone.
+            expected = [1, 3] if is_postgres else [1]
+            assert db.scalars(text("SELECT n FROM counter ORDER BY n")).all() == expected
     finally:
         engine.dispose()

@@ -12,16 +12,17 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import pyotp
 from cryptography.fernet import Fernet
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import Select, and_, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from zerotrip.audit.actions import record_event
 from zerotrip.common import clock
 from zerotrip.config import IdentitySettings
+from zerotrip.db import one_statement
 from zerotrip.identity import permissions
 from zerotrip.identity.actor import Actor, Grant
 from zerotrip.identity.errors import (
@@ -234,39 +235,64 @@ class ResolvedSession:
     is_second_factor_pending: bool
 
 
-# What every signed-in request resolves: the session with its account, in one statement of plain columns.
-_SESSION_AND_ACCOUNT = (
-    select(
-        WebSession.expires_at,
-        WebSession.csrf_token,
-        WebSession.is_second_factor_pending,
-        Account.id,
-        Account.kind,
-        Account.display_name,
-        Account.person_id,
-        Account.is_active,
-    )
-    .join(Account, Account.id == WebSession.account_id)
-    .where(WebSession.token_hash == bindparam("token_hash"))
-)
-
-
 def resolve_session(db: Session, token: str) -> ResolvedSession | None:
-    """The actor behind a session cookie, or None when it is unknown or expired."""
-    row = db.execute(_SESSION_AND_ACCOUNT, {"token_hash": token_hash(token)}).first()
-    if row is None:
+    """The actor behind a session cookie, or None when it is unknown or expired. One statement (every
+    request pays for it): the session, its account and (for staff) the grants, a row per membership."""
+    with one_statement(db):  # a request's first statement: in autocommit, one round trip
+        db.flush()  # the statement runs on the connection, which does not flush the session for us
+        rows = db.connection().execute(_RESOLVE_SESSION, {"token_hash": token_hash(token)}).all()
+    if not rows:
         return None
-    expires_at, csrf_token, second_factor_pending, account_id, account_kind, name, person_id, active = row
-    if expires_at <= clock.now() or not active:
+    first = rows[0]
+    if first.expires_at <= clock.now() or not first.is_active:
         return None
-    if second_factor_pending:
+    if first.is_second_factor_pending:
         return ResolvedSession(
-            actor=Actor(kind="anonymous"), csrf_token=csrf_token, is_second_factor_pending=True
+            actor=Actor(kind="anonymous"), csrf_token=first.csrf_token, is_second_factor_pending=True
         )
-    grants = load_grants(db, account_id) if account_kind == "staff" else ()
-    kind: Literal["citizen", "staff"] = "staff" if account_kind == "staff" else "citizen"
-    actor = Actor(kind=kind, name=name, account_id=account_id, person_id=person_id, grants=grants)
-    return ResolvedSession(actor=actor, csrf_token=csrf_token, is_second_factor_pending=False)
+    is_staff = first.kind == "staff"
+    grants: tuple[Grant, ...] = ()
+    if is_staff and first.org_id is not None:
+        grants = tuple(Grant(r.org_id, r.org_path, r.division_code, r.role) for r in rows)
+    actor = Actor(
+        kind="staff" if is_staff else "citizen",
+        name=first.display_name,
+        account_id=first.account_id,
+        person_id=first.person_id,
+        grants=grants,
+    )
+    return ResolvedSession(actor=actor, csrf_token=first.csrf_token, is_second_factor_pending=False)
+
+
+def _resolve_session_statement() -> Select[Any]:
+    s, a = WebSession.__table__.c, Account.__table__.c
+    m, o = Membership.__table__.c, Organisation.__table__.c
+    return (
+        select(
+            s.expires_at,
+            s.csrf_token,
+            s.is_second_factor_pending,
+            a.id.label("account_id"),
+            a.kind,
+            a.display_name,
+            a.person_id,
+            a.is_active,
+            m.org_id,
+            m.org_path,
+            o.division_code,
+            m.role,
+        )
+        .select_from(
+            WebSession.__table__.join(Account.__table__, a.id == s.account_id)
+            .outerjoin(Membership.__table__, and_(m.account_id == a.id, a.kind == "staff"))
+            .outerjoin(Organisation.__table__, o.id == m.org_id)
+        )
+        .where(s.token_hash == bindparam("token_hash"))
+        .order_by(m.id)
+    )
+
+
+_RESOLVE_SESSION = _resolve_session_statement()
 
 
 # -- API clients ------------------------------------------------------------------------------------
