@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from zerotrip.identity.actor import Actor
 from zerotrip.messaging.models_notices import Notice, NoticeTarget
-from zerotrip.messaging.notices_queries import VISIBLE_TO_RECIPIENTS, addressed_to
+from zerotrip.messaging.notices_inbox import VISIBLE_TO_RECIPIENTS, addressed_to
 from zerotrip.messaging.notices_targeting import Position, Target, positions_of, reached_positions
 
 # How far behind the newest notice seen the broadcaster keeps looking: longer than a publishing

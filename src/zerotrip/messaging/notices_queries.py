@@ -1,26 +1,21 @@
 """Reading staff notices: one notice as its reader or publisher sees it, a staff member's inbox, the
-notices one has sent or may approve. ``get_*`` raises NotFound.
-
-The inbox matches the notice targets against the reader's units: a target reaches a unit when its scope
-is the unit or one of its ancestors (a handful of paths, looked up in the index on the targets), its
-division prefix is '' or a prefix of the unit's code, and its roles are none or include one the reader
-holds there. No row per recipient exists or is needed.
+notices one has sent or may approve. ``get_*`` raises NotFound. The inbox's statement is in
+``notices_inbox``.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from zerotrip.identity.actor import Actor
 from zerotrip.messaging import notices_permissions as perms
 from zerotrip.messaging.errors_notices import AttachmentNotFound, NoticeNotFound, StaffOnly
 from zerotrip.messaging.models_notices import Notice, NoticeAttachment, NoticeReceipt, NoticeTarget
+from zerotrip.messaging.notices_inbox import VISIBLE_TO_RECIPIENTS, inbox_rows
 from zerotrip.messaging.notices_targeting import (
     Position,
     Target,
-    ancestor_paths,
-    division_prefixes,
     positions_of,
     reached_positions,
     roles_of,
@@ -37,8 +32,6 @@ from zerotrip.messaging.schemas_notices import (
     ReceiptState,
     TargetRead,
 )
-
-VISIBLE_TO_RECIPIENTS = ("published", "withdrawn")
 
 
 def notice_targets(db: Session, notice_id: int) -> list[Target]:
@@ -129,102 +122,15 @@ def get_attachment(db: Session, *, actor: Actor, notice_id: int, attachment_id: 
     return attachment
 
 
-def addressed_to(positions: list[Position]) -> ColumnElement[bool]:
-    """A condition on ``NoticeTarget``: the target reaches one of these positions."""
-    if not positions:
-        return false()
-    return or_(
-        *(
-            and_(
-                NoticeTarget.scope_path.in_(ancestor_paths(p.org_path)),
-                NoticeTarget.division_prefix.in_(division_prefixes(p.division_code)),
-                or_(NoticeTarget.role_mask == 0, NoticeTarget.role_mask.op("&")(p.mask) != 0),
-            )
-            for p in positions
-        )
-    )
-
-
 def list_inbox(
     db: Session, *, actor: Actor, page: int = 1, per_page: int = 20, unread_only: bool = False
 ) -> InboxPage:
     """The notices addressed to the actor, published or withdrawn: unread urgent and emergency notices
-    first, then newest first; with the total and the number unread. Raises StaffOnly."""
-    if actor.kind != "staff":
-        raise StaffOnly()
-    positions = positions_of(actor)
-    addressed = select(NoticeTarget.notice_id).where(addressed_to(positions))
-    mine = (
-        select(
-            NoticeReceipt.notice_id,
-            func.min(NoticeReceipt.read_at).label("read_at"),
-            func.min(NoticeReceipt.acked_at).label("acked_at"),
-        )
-        .where(NoticeReceipt.account_id == actor.account_id)
-        .group_by(NoticeReceipt.notice_id)
-        .subquery()
-    )
-    inner = (
-        select(
-            Notice.id,
-            Notice.title,
-            Notice.priority,
-            Notice.status,
-            Notice.requires_ack,
-            Notice.form,
-            Notice.publisher_org_name,
-            Notice.published_at,
-            Notice.last_reminded_at,
-            mine.c.read_at,
-            mine.c.acked_at,
-        )
-        .outerjoin(mine, mine.c.notice_id == Notice.id)
-        .where(Notice.id.in_(addressed), Notice.status.in_(VISIBLE_TO_RECIPIENTS))
-    )
-    if unread_only:
-        inner = inner.where(mine.c.read_at.is_(None), Notice.status == "published")
-    rows_of = inner.subquery()
-    unread = and_(rows_of.c.read_at.is_(None), rows_of.c.status == "published")
-    query = (
-        select(
-            rows_of,
-            func.count().over().label("total"),
-            func.sum(case((unread, 1), else_=0)).over().label("unread"),
-        )
-        .order_by(
-            case((and_(unread, rows_of.c.priority != "normal"), 0), else_=1),
-            rows_of.c.published_at.desc(),
-            rows_of.c.id.desc(),
-        )
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-    rows = db.execute(query).all()
-    if rows:
-        total, unread_count = int(rows[0].total), int(rows[0].unread or 0)
-    else:
-        counted = select(func.count(), func.sum(case((unread, 1), else_=0))).select_from(rows_of)
-        total_row = db.execute(counted).one()
-        total, unread_count = int(total_row[0]), int(total_row[1] or 0)
-    items = [
-        InboxItem(
-            id=r.id,
-            title=r.title,
-            priority=r.priority,
-            status=r.status,
-            requires_ack=r.requires_ack,
-            has_form=bool(r.form),
-            publisher_org_name=r.publisher_org_name,
-            published_at=r.published_at,
-            read_at=r.read_at,
-            acked_at=r.acked_at,
-            is_reminded=r.last_reminded_at is not None
-            and r.status == "published"
-            and (r.read_at is None or (r.requires_ack and r.acked_at is None)),
-        )
-        for r in rows
-    ]
-    return InboxPage(items=items, total=total, unread=unread_count, page=page, per_page=per_page)
+    first, then newest first; with the total and the number unread. Raises StaffOnly. (The API answers
+    from the rows with ``notices_inbox.inbox_json`` instead, without the models.)"""
+    found = inbox_rows(db, actor=actor, page=page, per_page=per_page, unread_only=unread_only)
+    items = [InboxItem.model_construct(**vars(e)) for e in found.entries]
+    return InboxPage(items=items, total=found.total, unread=found.unread, page=page, per_page=per_page)
 
 
 def list_sent(db: Session, *, actor: Actor, page: int = 1, per_page: int = 20) -> NoticePage:

@@ -4,7 +4,8 @@ same transaction. Actions add and flush; the caller commits.
 
 Reading twice, or from two devices at once, leaves one receipt and counts once: the insert skips a
 receipt that exists and only what it inserted is counted; acknowledging counts only the receipts it
-changed.
+changed. On PostgreSQL marking read is one statement (``notices_receipts_pg``); on SQLite, which has no
+data-modifying CTEs, it is the notice with its targets, the receipt insert and the tally upsert.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from sqlalchemy.orm import Session
 from zerotrip.audit.actions import record_event
 from zerotrip.common import clock
 from zerotrip.identity.actor import Actor
+from zerotrip.messaging import notices_receipts_pg as receipts_pg
 from zerotrip.messaging.errors_notices import AckNotRequired, NoticeNotFound, NoticeStateConflict, StaffOnly
 from zerotrip.messaging.models_notices import Notice, NoticeReceipt, NoticeTally, NoticeTarget
-from zerotrip.messaging.notices_queries import VISIBLE_TO_RECIPIENTS
+from zerotrip.messaging.notices_inbox import VISIBLE_TO_RECIPIENTS
 from zerotrip.messaging.notices_targeting import Position, Target, positions_of, reached_positions
 from zerotrip.messaging.schemas_notices import ReceiptState
 
@@ -31,6 +33,8 @@ ACKNOWLEDGED = "messaging.notice.acknowledged"
 def mark_read(db: Session, *, actor: Actor, notice_id: int) -> ReceiptState:
     """Record that the actor has read a notice addressed to them (again: nothing changes). Raises
     StaffOnly, NoticeNotFound (also when the notice is not addressed to them)."""
+    if db.get_bind().dialect.name == "postgresql":
+        return receipts_pg.mark_read(db, actor=actor, notice_id=notice_id)
     addressed = _addressed(db, actor, notice_id)
     return _read(db, actor, addressed)
 

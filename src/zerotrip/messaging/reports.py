@@ -26,7 +26,8 @@ from zerotrip.messaging.errors_notices import (
     StaffOnly,
 )
 from zerotrip.messaging.models_notices import Notice, OrgHeadcount, ReportAnswer, ReportValue
-from zerotrip.messaging.notices_queries import VISIBLE_TO_RECIPIENTS, reached_in
+from zerotrip.messaging.notices_inbox import VISIBLE_TO_RECIPIENTS
+from zerotrip.messaging.notices_queries import reached_in
 from zerotrip.messaging.rollups import bucket_of, followed_unit, headcount_reached
 from zerotrip.messaging.rollups_headcount import ensure_headcount
 from zerotrip.messaging.schemas_notices import FormFieldSpec, ReportAnswerRead, ReportSums, ReportUnitSums

@@ -22,7 +22,8 @@ from zerotrip.identity.staff_queries import positions_select, subtree_clause
 from zerotrip.messaging import notices_permissions as perms
 from zerotrip.messaging.errors_notices import FollowNotAllowed, NoticeNotFound
 from zerotrip.messaging.models_notices import Notice, NoticeReceipt, NoticeTally, NoticeTarget, OrgHeadcount
-from zerotrip.messaging.notices_queries import VISIBLE_TO_RECIPIENTS, notice_targets, reached_in
+from zerotrip.messaging.notices_inbox import VISIBLE_TO_RECIPIENTS
+from zerotrip.messaging.notices_queries import notice_targets, reached_in
 from zerotrip.messaging.notices_targeting import Target, roles_of
 from zerotrip.messaging.rollups_headcount import ensure_headcount
 from zerotrip.messaging.schemas_notices import NonReader, NonReaderPage, RollupRead, RollupUnit

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from zerotrip.identity import queries
 from zerotrip.identity.actor import Actor
-from zerotrip.messaging.notices_queries import list_inbox
+from zerotrip.messaging.notices_inbox import unread_count
 from zerotrip.problems import NotAllowed
 from zerotrip.services.application_queries import list_own_applications
 from zerotrip.web.i18n import N_
@@ -96,7 +96,7 @@ def staff_home(db: Session, actor: Actor) -> StaffHome:
         name=actor.name,
         units=units,
         data_links=staff_links(actor, "") if does_data_work else (),
-        unread_notices=list_inbox(db, actor=actor, per_page=1, unread_only=True).unread,
+        unread_notices=unread_count(db, actor=actor),
         is_notice_publisher=any(grant.role == "notice_publisher" for grant in actor.grants),
         handles_applications=any(grant.role in ("reviewer", "platform_admin") for grant in actor.grants),
     )
