@@ -21,8 +21,10 @@ from zerotrip.demo.orgs import DEPARTMENT_KEYS
 from zerotrip.demo.people import REFERENCE_DATE, plan_population
 from zerotrip.demo.seed import DemoLogins, demo_logins, is_seeded, seed_demo
 from zerotrip.identity import auth
+from zerotrip.identity.actor import Actor
 from zerotrip.identity.models import Account, Enterprise, Membership, Organisation, Person, Relation
 from zerotrip.keys import KeyStore
+from zerotrip.messaging import notices_queries
 
 COUNTIES = {d.code for d in counties()}
 CJK_NAME = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
@@ -108,6 +110,7 @@ def seeded(db: Session, keys: KeyStore, settings: Settings) -> DemoLogins:
         "vaccination sites",
         "service bundles",
         "logins",
+        "staff notices",
         "certificates",
     }
     return logins
@@ -226,7 +229,7 @@ def test_the_demo_logins_sign_in(db: Session, seeded: DemoLogins) -> None:
     # What the CLI prints when the database is already seeded matches what seeding created.
     assert demo_logins(seed=42) == DemoLogins(entries=seeded.entries)
     portals = Counter(login.portal for login in seeded)
-    assert portals == {"citizen": 2, "staff": 10}
+    assert portals == {"citizen": 2, "staff": 11}
     for n, login in enumerate(seeded):
         outcome = auth.attempt_login(
             db,
@@ -243,3 +246,26 @@ def test_the_demo_logins_sign_in(db: Session, seeded: DemoLogins) -> None:
     admin = db.scalars(select(Account).where(Account.login_name == "zj-admin")).one()
     grants = auth.load_grants(db, admin.id)
     assert [(g.role, g.org_path.count("/")) for g in grants] == [("platform_admin", 2)]
+
+
+def test_the_notice_recipient_finds_the_typhoon_notice_first(db: Session, seeded: DemoLogins) -> None:
+    duty = auth.find_staff_actor(db, "hz-xh-em-duty")
+    assert duty is not None and [(g.role, g.division_code) for g in duty.grants] == [(None, "330106")]
+    assert "hz-xh-em-duty" in {login.login_name for login in seeded}
+    page = notices_queries.list_inbox(db, actor=duty)
+    assert [(i.priority, i.requires_ack, i.has_form, i.read_at) for i in page.items] == [
+        ("emergency", True, True, None),
+        ("normal", False, False, None),
+    ]
+    assert page.unread == 2 and seeded.counts["staff notices"] == 2
+    assert "利奇马" in page.items[0].title and page.items[0].publisher_org_name == "浙江省"
+    # Someone outside 杭州市 has only the province-wide one.
+    ningbo = db.scalar(
+        select(Membership.account_id)
+        .join(Organisation, Organisation.id == Membership.org_id)
+        .where(Organisation.division_code.like("3302%"))
+        .limit(1)
+    )
+    assert ningbo is not None
+    elsewhere = Actor(kind="staff", account_id=ningbo, grants=auth.load_grants(db, ningbo))
+    assert [i.priority for i in notices_queries.list_inbox(db, actor=elsewhere).items] == ["normal"]

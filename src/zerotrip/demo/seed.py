@@ -16,6 +16,7 @@ from zerotrip.demo.booking import seed_booking
 from zerotrip.demo.certificates import build_demo_certificates
 from zerotrip.demo.datasets import Dataset, demo_datasets
 from zerotrip.demo.names import NameGenerator, Sex
+from zerotrip.demo.notices import seed_notices
 from zerotrip.demo.orgs import OrgTree, build_org_tree, department_name, region_names
 from zerotrip.demo.people import DEFAULT_SEED, DEMO_COUNTY, build_population, plan_population
 from zerotrip.demo.service_bundles import build_demo_bundles, set_up_bundle_grants
@@ -63,8 +64,9 @@ class _Planned:
     role: str | None = None
 
 
-# Staff logins: (login name, org code, role, what they are for).
-_STAFF = (
+# Staff logins: (login name, org code, role or None for a member without one, what they are for).
+DUTY_TITLE = "值班员"
+_STAFF: tuple[tuple[str, str, str | None, str], ...] = (
     ("zj-admin", PROVINCE_CODE, "platform_admin", "平台管理员：管理全省组织、目录与共享"),
     ("hz-fund-reviewer", f"{CITY_CODE}-fund", "reviewer", "审核公积金提取等申请"),
     ("hz-fund-issuer", f"{CITY_CODE}-fund", "certificate_issuer", "签发办理结果与电子证照"),
@@ -76,6 +78,12 @@ _STAFF = (
     ),
     ("hz-xh-health-site", f"{DEMO_COUNTY}-health", "site_operator", "西湖区接种点：排班、签到、登记接种"),
     ("zj-notice", PROVINCE_CODE, "notice_publisher", "向全省各单位发布通知与紧急通知"),
+    (
+        "hz-xh-em-duty",
+        f"{DEMO_COUNTY}-emergency",
+        None,
+        "通知收件人：工作台收通知，确认收到台风紧急通知并报送转移人数",
+    ),
     # 出生“一件事”: each department reviews its own part.
     ("hz-xh-health-reviewer", f"{DEMO_COUNTY}-health", "reviewer", "出生“一件事”：审核出生医学证明"),
     ("hz-xh-psb-reviewer", f"{DEMO_COUNTY}-psb", "reviewer", "出生“一件事”：审核出生登记（落户）"),
@@ -140,7 +148,7 @@ def seed_demo(
                 password=DEMO_PASSWORD,
             )
         else:
-            assert p.org_code is not None and p.role is not None
+            assert p.org_code is not None
             actions.add_staff_member(
                 db,
                 actor=actor,
@@ -148,12 +156,15 @@ def seed_demo(
                 login_name=p.login.login_name,
                 display_name=p.display_name,
                 role=p.role,
-                title=TITLES[p.role],
+                title=TITLES[p.role] if p.role else DUTY_TITLE,
                 password_hash=password_hash,
             )
     db.flush()
     if progress is not None:
         progress("logins", len(planned), len(planned))
+    staff_notices = seed_notices(db, tree=tree, settings=settings.notices)
+    if progress is not None:
+        progress("staff notices", staff_notices, staff_notices)
     certificates = build_demo_certificates(
         db,
         actor=actor,
@@ -168,12 +179,13 @@ def seed_demo(
         "citizens": len(population.plan.people),
         "households": len(population.plan.households),
         "enterprises": len(population.plan.enterprises),
-        "staff": len(staff) + sum(1 for p in planned if p.role is not None),
+        "staff": len(staff) + sum(1 for p in planned if p.person_index is None),
         "service items": len(items),
         "service bundles": len(bundles),
         **records,
         "certificates": certificates,
         **booking,
+        "staff notices": staff_notices,
     }
     return DemoLogins(entries=tuple(p.login for p in planned), counts=counts)
 
@@ -253,7 +265,7 @@ def _staff_logins(seed: int) -> list[_Planned]:
         sex: Sex = rng.choice(("male", "female"))
         display_name = names.full_name(sex=sex, birth_year=rng.randint(1970, 1995))
         login = DemoLogin(
-            who=f"{display_name}（{org_name} {TITLES[role]}）",
+            who=f"{display_name}（{org_name} {TITLES[role] if role else DUTY_TITLE}）",
             login_name=login_name,
             password=DEMO_PASSWORD,
             portal="staff",
