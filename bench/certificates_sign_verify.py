@@ -49,7 +49,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from zerotrip.certificates import sdjwt, signing
+from zerotrip.certificates import jose, sdjwt, signing
 from zerotrip.certificates.trust import TrustList, build_jwks
 from zerotrip.certificates.verify import verify_token
 from zerotrip.keys import KeyStore, SigningKey
@@ -163,7 +163,7 @@ def measure_algorithm(
     token = issue()
     jwt = token.split("~", 1)[0]
     signing_input = jwt.rsplit(".", 1)[0].encode("ascii")
-    jose_signature = sdjwt.b64url_decode(jwt.rsplit(".", 1)[1])
+    jose_signature = jose.b64url_decode(jwt.rsplit(".", 1)[1])
     shown = sdjwt.present(
         token,
         disclose=["holder_name", "real_estate_count", "search_date"],
@@ -388,7 +388,7 @@ def measure_storage(
             key = signing.issuer_signing_key(keys, department_id, algorithm=algorithm)
             jwt = token.split("~", 1)[0]
             signing_input, _, signature = jwt.rpartition(".")
-            raw_sign = raw_primitives(key, signing_input.encode("ascii"), sdjwt.b64url_decode(signature))
+            raw_sign = raw_primitives(key, signing_input.encode("ascii"), jose.b64url_decode(signature))
             raw_cpu, raw_wall = rate_both(raw_sign["raw_sign"], seconds)
         per_cpu, per_wall = count / cpu, count / wall
         entry: dict[str, Any] = {

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from zerotrip.audit.models import AuditEvent
 from zerotrip.audit.queries import list_events_for_subject
-from zerotrip.certificates import actions, numbers, sdjwt, signing, status_entries, urls, verify
+from zerotrip.certificates import actions, jose, numbers, sdjwt, signing, status_entries, urls, verify
 from zerotrip.certificates.errors import (
     CertificateTypeNotFound,
     GatewayConsumerMissing,
@@ -49,7 +49,7 @@ def trust_of(db: Session, keys: KeyStore, settings: Settings) -> TrustList:
 
 def segment(token: str, index: int) -> dict[str, object]:
     part = token.split("~")[0].split(".")[index]
-    return json.loads(sdjwt.b64url_decode(part))
+    return json.loads(jose.b64url_decode(part))
 
 
 # -- issuing by staff, by a department system, by another context -----------------------------------------

@@ -27,7 +27,7 @@ from tests.certificates.credentials import (
     present,
     strict_json,
 )
-from zerotrip.certificates import sdjwt, signing
+from zerotrip.certificates import jose, sdjwt, signing
 
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
@@ -163,10 +163,10 @@ def test_holder_keys_are_derived_per_holder_and_deployment(tmp_path: Path) -> No
 
 
 def test_strict_base64url() -> None:
-    assert sdjwt.b64url_decode("AQ") == b"\x01"
+    assert jose.b64url_decode("AQ") == b"\x01"
     for bad in ("AQ==", "AR", "A", "A+", "A/", "A Q", "é"):
         with pytest.raises(ValueError):
-            sdjwt.b64url_decode(bad)
+            jose.b64url_decode(bad)
 
 
 @given(
@@ -174,7 +174,7 @@ def test_strict_base64url() -> None:
 )
 def test_raw_signatures_become_the_der_cryptography_makes(signature: bytes) -> None:
     r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
-    assert sdjwt._der_signature(signature) == encode_dss_signature(r, s)
+    assert jose.der_signature(signature) == encode_dss_signature(r, s)
 
 
 @pytest.mark.parametrize(
@@ -225,17 +225,17 @@ def test_holder_keys_are_hkdf_as_the_contract_states(tmp_path: Path, holder: str
 
 def _signed(deployment: Deployment, payload: bytes, disclosures: tuple[bytes, ...] | list[bytes] = ()) -> str:
     key = deployment.issuer
-    jwt = sdjwt.sign_compact(
+    jwt = jose.sign_compact(
         payload,
         key.private_key,
         algorithm=key.algorithm,
         headers={"alg": key.algorithm, "typ": "dc+sd-jwt", "kid": key.kid},
     )
-    return jwt + "~" + "".join(sdjwt.b64url_encode(d) + "~" for d in disclosures)
+    return jwt + "~" + "".join(jose.b64url_encode(d) + "~" for d in disclosures)
 
 
 def _digest(document: bytes) -> str:
-    return sdjwt.digest(sdjwt.b64url_encode(document))
+    return sdjwt.digest(jose.b64url_encode(document))
 
 
 @pytest.mark.parametrize(
@@ -293,9 +293,9 @@ def test_a_payload_not_as_orjson_writes_it_still_parses(deployment: Deployment) 
 
 def test_canonical_json_refuses_nan_and_writes_what_orjson_cannot() -> None:
     with pytest.raises(ValueError):
-        sdjwt.canonical_json({"x": float("nan")})
+        jose.canonical_json({"x": float("nan")})
     assert (
-        sdjwt.canonical_json({"n": None, "big": 2**70, "t": "中"})
+        jose.canonical_json({"n": None, "big": 2**70, "t": "中"})
         == b'{"n":null,"big":1180591620717411303424,"t":"\xe4\xb8\xad"}'
     )
-    assert sdjwt.canonical_json({1: "a"}) == b'{"1":"a"}'
+    assert jose.canonical_json({1: "a"}) == b'{"1":"a"}'

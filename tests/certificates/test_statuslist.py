@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.certificates.credentials import NOW, PUBLIC_URL, STATUS_URI, make_deployment, strict_json
-from zerotrip.certificates import sdjwt, statuslist
+from zerotrip.certificates import jose, statuslist
 from zerotrip.certificates.statuslist import InvalidStatusList, read_status_list_token
 from zerotrip.certificates.trust import TrustList, build_jwks
 
@@ -77,11 +77,11 @@ def test_pack_refuses_what_does_not_fit() -> None:
 
 
 def test_decode_lst_refuses_bombs_and_garbage() -> None:
-    bomb = sdjwt.b64url_encode(zlib.compress(bytes(statuslist.MAX_LIST_BYTES + 1)))
+    bomb = jose.b64url_encode(zlib.compress(bytes(statuslist.MAX_LIST_BYTES + 1)))
     with pytest.raises(ValueError, match="larger"):
         statuslist.decode_lst(bomb)
     with pytest.raises(ValueError):
-        statuslist.decode_lst(sdjwt.b64url_encode(b"not zlib"))
+        statuslist.decode_lst(jose.b64url_encode(b"not zlib"))
     with pytest.raises(ValueError):
         statuslist.decode_lst(statuslist.encode_lst(b"\x01" * 100)[:-6])
 
@@ -146,8 +146,8 @@ def test_an_expired_status_list_is_refused(tmp_path: Path) -> None:
         "exp": int(NOW.timestamp()) + 600,
         "status_list": {"bits": 2, "lst": statuslist.encode_lst(bytes(16))},
     }
-    token = sdjwt.sign_compact(
-        sdjwt.canonical_json(payload),
+    token = jose.sign_compact(
+        jose.canonical_json(payload),
         key.private_key,
         algorithm=key.algorithm,
         headers={"alg": key.algorithm, "typ": "statuslist+jwt", "kid": key.kid},

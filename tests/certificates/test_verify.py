@@ -25,7 +25,7 @@ from tests.certificates.credentials import (
     status_list_file,
     strict_json,
 )
-from zerotrip.certificates import sdjwt, signing
+from zerotrip.certificates import jose, sdjwt, signing
 from zerotrip.certificates.statuslist import INVALID, SUSPENDED, VALID
 from zerotrip.certificates.trust import TrustList, build_jwks
 from zerotrip.certificates.verify import (
@@ -127,7 +127,7 @@ def test_malformed(deployment: Deployment, text: str) -> None:
 
 def test_malformed_header_type(deployment: Deployment) -> None:
     key = deployment.issuer
-    jwt = sdjwt.sign_compact(
+    jwt = jose.sign_compact(
         b'{"iss":"' + ISS.encode() + b'"}',
         key.private_key,
         algorithm=key.algorithm,

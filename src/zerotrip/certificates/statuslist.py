@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from zerotrip.certificates import sdjwt
+from zerotrip.certificates import jose, sdjwt
 from zerotrip.certificates.trust import TrustList
 from zerotrip.keys import SigningKey
 
@@ -81,12 +81,12 @@ def unpack(data: bytes, *, bits: int) -> list[int]:
 
 def encode_lst(data: bytes) -> str:
     """ZLIB-compress (best compression) and base64url-encode the byte array."""
-    return sdjwt.b64url_encode(zlib.compress(data, 9))
+    return jose.b64url_encode(zlib.compress(data, 9))
 
 
 def decode_lst(lst: str) -> bytes:
     """The byte array from an ``lst`` value; raises ValueError if it is not base64url ZLIB data."""
-    compressed = sdjwt.b64url_decode(lst)
+    compressed = jose.b64url_decode(lst)
     inflater = zlib.decompressobj()
     try:
         data = inflater.decompress(compressed, MAX_LIST_BYTES)
@@ -118,8 +118,8 @@ def status_list_token(
         "ttl": int(ttl_seconds),
         "status_list": {"bits": bits, "lst": encode_lst(pack(bits=bits, size=size, entries=entries))},
     }
-    return sdjwt.sign_compact(
-        sdjwt.canonical_json(payload),
+    return jose.sign_compact(
+        jose.canonical_json(payload),
         key.private_key,
         algorithm=key.algorithm,
         headers={"alg": key.algorithm, "typ": TYP, "kid": key.kid},
@@ -174,7 +174,7 @@ def read_status_list_token(token: str, *, trust: TrustList, now: datetime | None
     entry = trust.find(header.get("kid"))
     if entry is None or not (uri == entry.iss or uri.startswith(entry.iss.rstrip("/") + "/")):
         raise InvalidStatusList("the status list is not signed by a key trusted for its URI")
-    if header.get("alg") != entry.alg or not sdjwt.verify_jws(
+    if header.get("alg") != entry.alg or not jose.verify_jws(
         signing_input, signature, entry.public_key, algorithm=entry.alg
     ):
         raise InvalidStatusList("the status list's signature does not verify")
