@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from zerotrip.audit.checkpoints import seal_checkpoint, verify_log
@@ -103,10 +103,7 @@ def test_a_department_system_issues_a_batch(
     assert len(set(entries)) == 40
     indices = [index for _, index in entries]
     assert indices != sorted(indices)  # random, not handed out in order
-    status_list = db.get(StatusList, entries[0][0])
-    assert status_list is not None
-    db.refresh(status_list)
-    assert status_list.used == 40
+    assert status_entries.used_by_list(db, [entries[0][0]]) == {entries[0][0]: 40}
 
     trust = TrustList.from_jwks(trust_list_jwks(db, keys=keys, settings=settings))
     for i, item in enumerate(outcome.issued):
@@ -217,7 +214,7 @@ def test_a_batch_fills_the_newest_list_and_starts_another(
     row = db.scalars(select(Certificate).where(Certificate.number == first.number)).one()
     size = settings.certificates.status_list_size
     # Five entries left: the batch takes them (from the complement of what is taken), then a new list.
-    db.execute(update(StatusList).where(StatusList.id == row.status_list_id).values(used=size - 5))
+    status_entries.count_used(db, {row.status_list_id: size - 5 - 1})
     outcome = issue_batch(db, issuer, [(h, card(i)) for i, h in enumerate(holders[1:])], keys, settings)
     assert len(outcome.issued) == 11
     rows = db.scalars(
@@ -230,8 +227,7 @@ def test_a_batch_fills_the_newest_list_and_starts_another(
     old, new = sorted(by_list)
     assert old == row.status_list_id and row.status_index not in by_list[old]
     assert all(len(set(indices)) == len(indices) for indices in by_list.values())
-    used = dict(db.execute(select(StatusList.id, StatusList.used).where(StatusList.id.in_([old, new]))).all())
-    assert used == {old: size, new: 6}
+    assert status_entries.used_by_list(db, [old, new]) == {old: size, new: 6}
 
 
 def test_a_status_entry_taken_meanwhile_is_drawn_again(
@@ -460,7 +456,7 @@ def test_concurrent_batches_that_drew_the_same_entries_both_finish(
             assert len(entries) == 13 and len(set(entries)) == 13
             assert db.scalar(select(func.count()).select_from(StatusList)) == 1
             assert sum(1 for entry in entries if tuple(entry) in shared) == 2  # each shared entry used once
-            assert db.scalar(select(StatusList.used)) == 13
+            assert list(status_entries.used_by_list(db, [entries[0][0]]).values()) == [13]
             assert db.scalar(select(func.count()).where(AuditEvent.action == actions.ISSUED)) == 13
     finally:
         engine.dispose()

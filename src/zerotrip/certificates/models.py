@@ -64,19 +64,33 @@ class CertificateType(Base):
 
 
 class StatusList(Base):
-    """One IETF Token Status List published by the platform; certificates take random free indices."""
+    """One IETF Token Status List published by the platform; certificates take random free indices. How
+    many are taken is counted in ``StatusListUsage``."""
 
     __tablename__ = "certificates_status_list"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     bits: Mapped[int] = mapped_column(Integer, nullable=False, default=2)
     size: Mapped[int] = mapped_column(Integer, nullable=False)
-    used: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     # Bumped whenever an entry changes, so a published list can be cached until it moves.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
 
     __table_args__ = (CheckConstraint("bits IN (1, 2, 4, 8)", name="bits"),)
+
+
+class StatusListUsage(Base):
+    """How many entries of a status list certificates have taken, counted over a few rows (shards): an
+    issue adds to one shard picked at random, so concurrent issues seldom wait for each other's row lock,
+    where a single counter would make every issue wait for the one before it to commit. The list's count
+    is the sum of its shards, added in the issuing transactions (so it lags behind what transactions in
+    flight have written)."""
+
+    __tablename__ = "certificates_status_list_usage"
+
+    list_id: Mapped[int] = mapped_column(ForeignKey("certificates_status_list.id"), primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    used: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 class Certificate(Base):

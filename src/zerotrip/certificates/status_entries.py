@@ -4,23 +4,27 @@ with one statement, counting what each list has used. Never commits.
 Entries are random free indices of the newest list (herd privacy), checked against the taken ones; the
 insert skips a row whose number or entry another transaction took meanwhile, and says which, so the caller
 draws and signs those again.
+
+What a list has used is counted in ``USAGE_SHARDS`` rows per list (``StatusListUsage``): an issue adds to
+one picked at random (an upsert), so concurrent issues seldom wait for each other's row lock, and the
+newest list is read with the sum of its shards.
 """
 
 from __future__ import annotations
 
 import random
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, bindparam, select, update
+from sqlalchemy import CursorResult, Table, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from zerotrip.certificates.errors import CertificateStatusConflict
-from zerotrip.certificates.models import Certificate, StatusList
+from zerotrip.certificates.models import Certificate, StatusList, StatusListUsage
 from zerotrip.config import Settings
 
 # Random indices are drawn until a list is this full; past it, a free one is picked from the complement.
@@ -28,6 +32,8 @@ _RANDOM_FILL = 0.75
 _RANDOM = random.SystemRandom()
 # Values per IN list: well inside SQLite's and PostgreSQL's limits on bound parameters.
 _IN_CHUNK = 900
+# Counter rows per list: two issues in flight at once pick the same one with probability 1/32.
+USAGE_SHARDS = 32
 
 # Statements built once (building one costs about as much as running it on SQLite).
 _CERTIFICATES = cast(Table, Certificate.__table__)
@@ -39,15 +45,27 @@ _INSERTS = {
         (False, postgresql_insert(_CERTIFICATES).on_conflict_do_nothing()),
     )
 }
-# ``used`` moves in SQL (here and in other transactions), so the newest list is read afresh.
+_USAGE = cast(Table, StatusListUsage.__table__)
+# The newest list with what it has used: the sum of its shards, which other transactions move, so it is
+# read afresh each time (plain columns, no ORM object to refresh).
 _NEWEST_LIST = (
-    select(StatusList).order_by(StatusList.id.desc()).limit(1).execution_options(populate_existing=True)
+    select(
+        _STATUS_LISTS.c.id,
+        _STATUS_LISTS.c.size,
+        select(func.coalesce(func.sum(_USAGE.c.used), 0))
+        .where(_USAGE.c.list_id == _STATUS_LISTS.c.id)
+        .scalar_subquery(),
+    )
+    .order_by(_STATUS_LISTS.c.id.desc())
+    .limit(1)
 )
-_COUNT_USED = (
-    update(_STATUS_LISTS)
-    .where(_STATUS_LISTS.c.id == bindparam("list_id"))
-    .values(used=_STATUS_LISTS.c.used + bindparam("count"))
-)
+_COUNT_USED = {
+    is_sqlite: statement.on_conflict_do_update(
+        index_elements=[_USAGE.c.list_id, _USAGE.c.shard],
+        set_={"used": _USAGE.c.used + statement.excluded.used},
+    )
+    for is_sqlite, statement in ((True, sqlite_insert(_USAGE)), (False, postgresql_insert(_USAGE)))
+}
 
 
 def entry_order(row: dict[str, Any]) -> tuple[int, int]:
@@ -55,9 +73,25 @@ def entry_order(row: dict[str, Any]) -> tuple[int, int]:
 
 
 def count_used(db: Session, counts: Mapping[int, int]) -> None:
-    """Add ``counts`` (entries written per list id) to the lists' ``used``."""
-    for list_id, count in counts.items():
-        db.execute(_COUNT_USED, {"list_id": list_id, "count": count})
+    """Add ``counts`` (entries written per list id) to what the lists have used, each to one of its
+    shards picked at random (in list order, so two issues never wait for each other in a cycle)."""
+    statement = _COUNT_USED[db.get_bind().dialect.name == "sqlite"]
+    for list_id, count in sorted(counts.items()):
+        db.execute(statement, {"list_id": list_id, "shard": _pick_shard(), "used": count})
+
+
+def _pick_shard() -> int:
+    return _RANDOM.randrange(USAGE_SHARDS)
+
+
+def used_by_list(db: Session, list_ids: Sequence[int]) -> dict[int, int]:
+    """How many entries each list has used (the sum of its shards; 0 for a list without any)."""
+    rows = db.execute(
+        select(_USAGE.c.list_id, func.sum(_USAGE.c.used))
+        .where(_USAGE.c.list_id.in_(list_ids))
+        .group_by(_USAGE.c.list_id)
+    )
+    return {list_id: 0 for list_id in list_ids} | {list_id: int(used) for list_id, used in rows}
 
 
 def insert_certificates(db: Session, rows: list[dict[str, Any]]) -> set[str]:
@@ -98,35 +132,34 @@ def draw_status_entries(
     neighbours in a list say nothing about each other's issue order), then of new lists as it fills.
     Several at once are checked against the taken ones in one query; a single one is left to the insert,
     which skips it in the rare case it is taken."""
-    status_list: StatusList | None = db.scalar(_NEWEST_LIST)
+    newest = db.execute(_NEWEST_LIST).first()
+    current: tuple[int, int, int] | None = (newest[0], newest[1], int(newest[2])) if newest else None
     entries: list[tuple[int, int]] = []
     while len(entries) < count:
-        if status_list is None or status_list.used >= status_list.size:
+        if current is None or current[2] >= current[1]:
             status_list = StatusList(
-                bits=2, size=settings.certificates.status_list_size, used=0, created_at=now, updated_at=now
+                bits=2, size=settings.certificates.status_list_size, created_at=now, updated_at=now
             )
             db.add(status_list)
             db.flush()  # the id is part of every credential's status URI
-        size = status_list.size
-        wanted = min(count - len(entries), size - status_list.used)
-        if status_list.used + wanted <= size * _RANDOM_FILL:
-            indices = _random_free_indices(db, status_list.id, size=size, count=wanted, check=count > 1)
+            current = (status_list.id, status_list.size, 0)
+        list_id, size, used = current
+        wanted = min(count - len(entries), size - used)
+        if used + wanted <= size * _RANDOM_FILL:
+            indices = _random_free_indices(db, list_id, size=size, count=wanted, check=count > 1)
         else:
             # Nearly full: pick from the complement of what is taken.
             taken = set(
-                db.scalars(
-                    select(Certificate.status_index).where(Certificate.status_list_id == status_list.id)
-                )
+                db.scalars(select(Certificate.status_index).where(Certificate.status_list_id == list_id))
             )
             free = [i for i in range(size) if i not in taken]
             indices = _RANDOM.sample(free, min(wanted, len(free)))
             if len(indices) < wanted:
-                # ``used`` lagged behind (it cannot run ahead): the list is full once these are written.
-                status_list.used = size - len(indices)
-                db.flush()
-        entries += [(status_list.id, index) for index in indices]
+                # The count lagged behind: the list is full once these are written.
+                count_used(db, {list_id: size - len(indices) - used})
+        entries += [(list_id, index) for index in indices]
         if len(entries) < count:
-            status_list = None
+            current = None
     return entries
 
 
