@@ -152,6 +152,17 @@ def list_ancestors(db: Session, org: Organisation) -> list[Organisation]:
     return [found[i] for i in ids]
 
 
+def find_api_client_by_org_code(db: Session, *, org_code: str, name: str) -> ApiClient | None:
+    """``find_api_client`` for the organisation with the code ``org_code``, in one statement."""
+    return db.scalar(
+        select(ApiClient)
+        .join(Organisation, Organisation.id == ApiClient.org_id)
+        .where(Organisation.code == org_code, ApiClient.name == name, ApiClient.is_active.is_(True))
+        .order_by(ApiClient.created_at, ApiClient.client_id)
+        .limit(1)
+    )
+
+
 def find_api_client(db: Session, *, org_id: int, name: str) -> ApiClient | None:
     """A department's active system by its name (the oldest, should a department register a name twice);
     for the platform's own contexts, which read through the datahub gateway as clients."""

@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from zerotrip.identity import queries as identity_queries
 from zerotrip.identity.actor import ANONYMOUS, Actor
+from zerotrip.identity.models import Organisation
 from zerotrip.services.application_schemas import (
     ApplicationRead,
     ApplicationSummary,
@@ -76,9 +76,14 @@ def application_summaries(db: Session, applications: list[Application]) -> list[
 def application_read(db: Session, application: Application, *, actor: Actor = ANONYMOUS) -> ApplicationRead:
     """The whole application as ``actor`` (who may read it) sees it: whether they may rate it depends on
     who they are."""
-    item = db.get_one(Item, application.item_id)
-    department = identity_queries.get_organisation(db, application.department_org_id)
-    rule_set = db.get(RuleSet, application.rule_set_id) if application.rule_set_id else None
+    # The item's code and name, the department's name and the rule set's version in one statement.
+    item_code, item_name, department, rule_set_version = db.execute(
+        select(Item.code, Item.name, Organisation.name, RuleSet.version)
+        .select_from(Item)
+        .join(Organisation, Organisation.id == application.department_org_id)
+        .outerjoin(RuleSet, RuleSet.id == application.rule_set_id)
+        .where(Item.id == application.item_id)
+    ).one()
     evidence = db.scalars(
         select(Evidence).where(Evidence.application_id == application.id).order_by(Evidence.position)
     )
@@ -90,9 +95,9 @@ def application_read(db: Session, application: Application, *, actor: Actor = AN
     )
     return ApplicationRead(
         number=application.number,
-        item_code=item.code,
-        item_name=item.name,
-        department=department.name,
+        item_code=item_code,
+        item_name=item_name,
+        department=department,
         applicant_kind=application.applicant_kind,
         applicant_name=application.applicant_name,
         division_code=application.division_code,
@@ -103,7 +108,7 @@ def application_read(db: Session, application: Application, *, actor: Actor = AN
         decision_text=application.decision_text,
         review_reason=application.review_reason,
         result_certificate_number=application.result_certificate_number,
-        rule_set_version=rule_set.version if rule_set else None,
+        rule_set_version=rule_set_version,
         rule_results=[RuleOutcomeRead.model_validate(r) for r in application.rule_results]
         if application.rule_results is not None
         else None,
@@ -152,7 +157,7 @@ def application_read(db: Session, application: Application, *, actor: Actor = AN
             )
             for t in transitions
         ],
-        workflow=workflow_read(db, application, actor=actor),
+        workflow=workflow_read(db, application, actor=actor, office_name=department),
     )
 
 

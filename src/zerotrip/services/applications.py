@@ -85,13 +85,27 @@ def own_draft(db: Session, actor: Actor, number: str) -> Application:
     one after the other. A draft that is a part of a bundle is changed only through its bundle (which
     reads shared data once for all parts and submits the part when its inputs exist). Raises
     ApplicationNotFound, ApplicationClosed."""
-    application = own_application(db, actor, number, lock=True)
+    row = db.execute(_DRAFT_AND_BUNDLE.where(Application.number == normalise_number(number))).first()
+    if row is None or not is_filer(actor, row[0].filed_by_person_id):
+        raise ApplicationNotFound()
+    application: Application = row[0]
+    bundle: str | None = row[1]
     if application.status != "draft":
         raise ApplicationClosed(f"the application is {application.status}, no longer a draft")
-    bundle = bundle_number_of(db, application)
     if bundle is not None:
         raise ApplicationClosed(f"the application is a part of bundle {bundle}: change it there")
     return application
+
+
+# An application, locked, with the number of the bundle it is a part of (if any), in one statement.
+_DRAFT_AND_BUNDLE = select(
+    Application,
+    select(BundleApplication.number)
+    .join(BundleMember, BundleMember.bundle_application_id == BundleApplication.id)
+    .where(BundleMember.application_id == Application.id)
+    .correlate(Application)
+    .scalar_subquery(),
+).with_for_update(of=Application)
 
 
 def bundle_number_of(db: Session, application: Application) -> str | None:

@@ -69,8 +69,9 @@ def purpose_of(item: Item) -> str:
 
 def service_consumer(db: Session, settings: ServicesSettings) -> Actor:
     """The one-stop service platform as the gateway's consumer. Raises ServiceConsumerMissing."""
-    org = identity_queries.find_organisation_by_code(db, settings.consumer_org_code)
-    client = identity_queries.find_api_client(db, org_id=org.id, name=CONSUMER_NAME) if org else None
+    client = identity_queries.find_api_client_by_org_code(
+        db, org_code=settings.consumer_org_code, name=CONSUMER_NAME
+    )
     if client is None:
         raise ServiceConsumerMissing(f"{CONSUMER_NAME} is not registered at {settings.consumer_org_code}")
     return Actor(

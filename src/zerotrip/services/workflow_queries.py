@@ -83,11 +83,15 @@ def list_queue(
     return entries, total
 
 
-def workflow_read(db: Session, application: Application, *, actor: Actor) -> WorkflowRead | None:
-    """Where a submitted application stands; None for a draft."""
+def workflow_read(
+    db: Session, application: Application, *, actor: Actor, office_name: str | None = None
+) -> WorkflowRead | None:
+    """Where a submitted application stands; None for a draft. ``office_name``: the name of the office
+    the application is routed to, when the caller has read it already."""
     if application.status == "draft" or application.step_index is None:
         return None
-    office = identity_queries.get_organisation(db, application.department_org_id)
+    if office_name is None:
+        office_name = identity_queries.get_organisation(db, application.department_org_id).name
     escalated_to = (
         identity_queries.get_organisation(db, application.escalated_to_org_id).name
         if application.escalated_to_org_id is not None
@@ -107,7 +111,7 @@ def workflow_read(db: Session, application: Application, *, actor: Actor) -> Wor
     ]
     rating = db.scalar(select(Rating).where(Rating.application_id == application.id))
     return WorkflowRead(
-        office=office.name,
+        office=office_name,
         steps=steps,
         current_step=None if is_final else _step_name(application),
         accepted_at=application.accepted_at,
