@@ -3,7 +3,9 @@
 The dependencies are ``async`` where they do no blocking I/O, because FastAPI runs each synchronous
 dependency in its thread pool, a thread hop apiece: making a session does no I/O, nor does closing one
 whose transaction has ended, and a bearer token the worker has resolved recently is answered from memory
-(``identity.auth.BearerCache``). Whatever must reach the database runs in the thread pool.
+(``identity.auth.BearerCache``). Whatever must reach the database runs in the thread pool; resolving the
+caller ends its read-only transaction, so no pooled connection is held between the dependency and the
+route.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from zerotrip.config import Settings
 from zerotrip.identity.actor import ANONYMOUS, Actor
-from zerotrip.identity.auth import BearerCache, resolve_bearer, resolve_session
+from zerotrip.identity.auth import BearerCache, ResolvedSession, resolve_bearer, resolve_session
 from zerotrip.identity.errors import InvalidToken
 from zerotrip.identity.secrets import token_hash
 from zerotrip.keys import KeyStore
@@ -81,22 +83,37 @@ def resolve_caller(request: Request, db: Session) -> Caller:
         return Caller(actor=actor)
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        resolved = resolve_session(db, token)
-        if resolved is not None:
-            # A cookie rides along on cross-site requests: the API wants the CSRF token echoed in a header.
-            if (
-                request.method not in SAFE_METHODS
-                and request.url.path.startswith("/api/")
-                and not secrets.compare_digest(request.headers.get("x-csrf-token", ""), resolved.csrf_token)
-            ):
-                raise CsrfFailed("send the X-CSRF-Token header with requests made from a signed-in page")
-            return Caller(
-                actor=resolved.actor,
-                csrf_token=resolved.csrf_token,
-                session_token=token,
-                is_second_factor_pending=resolved.is_second_factor_pending,
-            )
+        return caller_of_session(request, token, resolve_session(db, token))
     return Caller(actor=ANONYMOUS)
+
+
+def session_cookie(request: Request) -> str | None:
+    """The session cookie ``resolve_caller`` would resolve: None when there is none, or when a bearer token
+    comes first. A hot path that reads the session together with what it needs next
+    (``identity.auth.session_lookup``) hands the result to ``caller_of_session``."""
+    if request.headers.get("authorization", "").lower().startswith("bearer "):
+        return None
+    return request.cookies.get(SESSION_COOKIE) or None
+
+
+def caller_of_session(request: Request, token: str, resolved: ResolvedSession | None) -> Caller:
+    """The caller of a resolved session cookie (anonymous when it resolved to nothing). Raises CsrfFailed
+    for an API request that changes something without the session's CSRF token in ``X-CSRF-Token``."""
+    if resolved is None:
+        return Caller(actor=ANONYMOUS)
+    # A cookie rides along on cross-site requests: the API wants the CSRF token echoed in a header.
+    if (
+        request.method not in SAFE_METHODS
+        and request.url.path.startswith("/api/")
+        and not secrets.compare_digest(request.headers.get("x-csrf-token", ""), resolved.csrf_token)
+    ):
+        raise CsrfFailed("send the X-CSRF-Token header with requests made from a signed-in page")
+    return Caller(
+        actor=resolved.actor,
+        csrf_token=resolved.csrf_token,
+        session_token=token,
+        is_second_factor_pending=resolved.is_second_factor_pending,
+    )
 
 
 async def current_actor(request: Request, db: Annotated[Session, Depends(get_db)]) -> Actor:
@@ -118,8 +135,19 @@ async def _actor(request: Request, db: Session) -> Actor:
         cached = bearer_cache(request).get(token_hash(authorization[7:].strip()))
         if cached is not None:
             return cached
-    caller = await run_in_threadpool(resolve_caller, request, db)
+    caller = await run_in_threadpool(resolve_caller_and_release, request, db)
     return caller.actor
+
+
+def resolve_caller_and_release(request: Request, db: Session) -> Caller:
+    """``resolve_caller``, then the end of the read-only transaction it began: the session's pooled
+    connection goes back to the pool at once, rather than being held while the request waits for a thread
+    to run its route (under a rush, requests waiting for a thread would hold every connection while the
+    running ones wait for one). The route's ``with transaction(db):`` begins a new transaction."""
+    caller = resolve_caller(request, db)
+    if db.in_transaction():
+        db.commit()
+    return caller
 
 
 DB = Annotated[Session, Depends(get_db)]
