@@ -6,6 +6,7 @@ A transaction belongs to the edge (one HTTP request, one CLI command, one task r
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 import uuid
@@ -60,13 +61,19 @@ def new_uuid() -> uuid.UUID:
     return uuid.uuid4()
 
 
+# How long a connection waits for a lock another connection holds, and how often a writer asks again for
+# the write lock while another process holds it (``_begin_immediate``).
+BUSY_TIMEOUT_MS = 30_000
+WRITE_LOCK_POLL_SECONDS = 0.001
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin, so SAVEPOINTs work.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     # Read pages through a memory map rather than a read() call each: queries that visit many scattered
     # rows (open data filtered by district and sorted by a JSON field) spend most of their time there.
@@ -79,9 +86,35 @@ IMMEDIATE = "zerotrip_sqlite_immediate"
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql(
-        "BEGIN IMMEDIATE" if connection.get_execution_options().get(IMMEDIATE) else "BEGIN"
-    )
+    if connection.get_execution_options().get(IMMEDIATE):
+        _begin_immediate(connection)
+    else:
+        connection.exec_driver_sql("BEGIN")
+
+
+def _begin_immediate(connection: Any) -> None:
+    """BEGIN IMMEDIATE, asking again every millisecond while another process holds the write lock.
+
+    SQLite's own busy handler waits by sleeping longer the more often it has tried (1, 2, 5, 10 … up to
+    100 ms a nap), so a writer of another process that has waited a while sleeps on while the lock has long
+    been free: under a rush the lock sat idle between the processes' writers. Here the busy timeout is off
+    for the BEGIN, which is tried again after a millisecond's sleep, up to the same 30 s; within a process
+    only one writer at a time gets here (``write_transaction``), so the polling costs little."""
+    raw = connection.connection.driver_connection
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        while time.monotonic() < deadline:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+            time.sleep(WRITE_LOCK_POLL_SECONDS)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    connection.exec_driver_sql("BEGIN IMMEDIATE")  # the last try, with SQLite's wait and SQLAlchemy's error
 
 
 # A pooled connection is pinged before use only when it has sat idle this long (see ``ping_when_idle``).
@@ -193,8 +226,10 @@ def write_transaction(db: Session) -> Iterator[Session]:
     This one begins with BEGIN IMMEDIATE, taking the write lock first, so concurrent writers queue for the
     busy timeout instead. Within one process the writers queue on a lock of their own first: SQLite's busy
     handler waits by sleeping, longer the more often it has tried, so forty threads polling the file's lock
-    would leave it idle between their naps. What the session did before (resolving the caller, which only
-    reads) is committed first, so the transaction begins here. On PostgreSQL it is ``transaction``.
+    would leave it idle between their naps; the one writer per process that then asks for the file's lock
+    asks every millisecond rather than through that handler (``_begin_immediate``). What the session did
+    before (resolving the caller, which only reads) is committed first, so the transaction begins here. On
+    PostgreSQL it is ``transaction``.
     """
     if db.in_transaction():
         db.commit()
