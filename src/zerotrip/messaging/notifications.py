@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from zerotrip.audit.actions import record_event
 from zerotrip.common import clock
 from zerotrip.identity import queries as identity_queries
 from zerotrip.identity.actor import Actor
+from zerotrip.identity.models import Person
 from zerotrip.messaging.errors_notifications import NotificationNotFound, RecipientNotFound
 from zerotrip.messaging.models_notifications import Delivery, InboxEntry, Notification, Preference
 from zerotrip.messaging.notifications_templates import (
@@ -47,6 +48,21 @@ _EMAIL = re.compile(rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]{{1,64}}@{_LABEL}(?:\.{
 # Mainland mobile numbers (11 digits from 13x to 19x), written with or without +86.
 _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 _LINK = re.compile(r"^/[A-Za-z0-9\-._~/%?=&]*$")
+# Built once: building a statement costs about as much as running it (notify runs in every booking).
+_INSERT_NEW = {
+    name: insert(_NOTIFICATIONS)
+    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(_NOTIFICATIONS.c.dedupe_key)
+    for name, insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
+}
+_INSERT_DELIVERIES = _DELIVERIES.insert()
+# Which of some people are registered, each with their preferences (or None), in one statement.
+_PEOPLE_AND_PREFERENCES = (
+    select(Person.id, Preference)
+    .outerjoin(Preference, Preference.person_id == Person.id)
+    .where(Person.id.in_(bindparam("ids", expanding=True)))
+)
+_IN_CHUNK = 500
 
 
 def notify(
@@ -90,10 +106,7 @@ def notify_many(db: Session, requests: Sequence[NotificationRequest]) -> list[uu
     for request in requests:
         _check_request(request)
     db.flush()  # the caller's pending rows (a person just registered) must be there for the foreign keys
-    people = _recipients(db, requests)
-    preferences = {
-        p.person_id: p for p in db.scalars(select(Preference).where(Preference.person_id.in_(set(people))))
-    }
+    people, preferences = _recipients(db, requests)
     now = clock.now()
     rows: dict[str, dict[str, Any]] = {}
     for request, person_id in zip(requests, people, strict=True):
@@ -111,16 +124,7 @@ def notify_many(db: Session, requests: Sequence[NotificationRequest]) -> list[uu
             "dedupe_key": request.dedupe_key,
             "created_at": now,
         }
-    insert = sqlite_insert if db.get_bind().dialect.name == "sqlite" else postgresql_insert
-    inserted = {
-        key
-        for (key,) in db.execute(
-            insert(_NOTIFICATIONS)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(_NOTIFICATIONS.c.dedupe_key),
-            list(rows.values()),
-        )
-    }
+    inserted = {key for (key,) in db.execute(_INSERT_NEW[db.get_bind().dialect.name], list(rows.values()))}
     deliveries = [
         _delivery(row["id"], channel, address, now)
         for key, row in rows.items()
@@ -128,7 +132,7 @@ def notify_many(db: Session, requests: Sequence[NotificationRequest]) -> list[uu
         for channel, address in channels_for(preferences.get(row["person_id"]), row["kind"])
     ]
     if deliveries:
-        db.execute(_DELIVERIES.insert(), deliveries)
+        db.execute(_INSERT_DELIVERIES, deliveries)
     stored = {key: row["id"] for key, row in rows.items() if key in inserted}
     missing = [key for key in rows if key not in inserted]
     for start in range(0, len(missing), 500):
@@ -192,8 +196,12 @@ def _check_request(request: NotificationRequest) -> None:
         raise ValueError("link is a path on the platform, such as /me/applications")
 
 
-def _recipients(db: Session, requests: Sequence[NotificationRequest]) -> list[uuid.UUID]:
-    """Each request's person id, looked up in as few statements as there are ways of naming people."""
+def _recipients(
+    db: Session, requests: Sequence[NotificationRequest]
+) -> tuple[list[uuid.UUID], dict[uuid.UUID, Preference]]:
+    """Each request's person id, and the preferences of those who set any: a statement per way of naming
+    people other than by person id, then one (per 500 people) that finds who is registered with their
+    preferences. Raises RecipientNotFound."""
     by_resident = identity_queries.person_ids_by_resident_id(
         db, [r.resident_id for r in requests if r.resident_id is not None]
     )
@@ -204,23 +212,32 @@ def _recipients(db: Session, requests: Sequence[NotificationRequest]) -> list[uu
         account_id: identity_queries.find_citizen_person_id(db, account_id)
         for account_id in {r.account_id for r in requests if r.account_id is not None}
     }
-    named = {r.person_id for r in requests if r.person_id is not None}
-    registered = identity_queries.existing_person_ids(db, named) if named else set()
-    found: list[uuid.UUID] = []
+    found: list[uuid.UUID | None] = []
     for r in requests:
-        person_id: uuid.UUID | None
         if r.person_id is not None:
-            person_id = r.person_id if r.person_id in registered else None
+            found.append(r.person_id)
         elif r.account_id is not None:
-            person_id = by_account.get(r.account_id)
+            found.append(by_account.get(r.account_id))
         elif r.resident_id is not None:
-            person_id = by_resident.get(r.resident_id.upper())
+            found.append(by_resident.get(r.resident_id.upper()))
         else:
-            person_id = by_uscc.get((r.uscc or "").upper())
-        if person_id is None:
+            found.append(by_uscc.get((r.uscc or "").upper()))
+    wanted = sorted({p for p in found if p is not None})
+    registered: set[uuid.UUID] = set()
+    preferences: dict[uuid.UUID, Preference] = {}
+    for start in range(0, len(wanted), _IN_CHUNK):
+        for person_id, preference in db.execute(
+            _PEOPLE_AND_PREFERENCES, {"ids": wanted[start : start + _IN_CHUNK]}
+        ):
+            registered.add(person_id)
+            if preference is not None:
+                preferences[person_id] = preference
+    people: list[uuid.UUID] = []
+    for r, maybe in zip(requests, found, strict=True):
+        if maybe is None or maybe not in registered:
             raise RecipientNotFound(f"no registered person for the notification {r.dedupe_key}")
-        found.append(person_id)
-    return found
+        people.append(maybe)
+    return people, preferences
 
 
 # -- the person's own changes ------------------------------------------------------------------------------
