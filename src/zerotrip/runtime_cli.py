@@ -142,6 +142,10 @@ def _serve(settings: Settings, *, host: str | None, port: int | None, workers: i
         # Open live notice streams never end by themselves: cut them this long after a stop is asked for
         # (browsers reconnect to whichever worker is up).
         timeout_graceful_shutdown=5,
+        # Connections the kernel queues before a worker accepts them (capped by net.core.somaxconn): a
+        # rush opens thousands at once, and a connection that finds the queue full waits a second or more
+        # for its SYN to be sent again (uvicorn's default is 2048).
+        backlog=4096,
     )
     try:
         sock = listening_socket(bind_host, bind_port)

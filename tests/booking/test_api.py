@@ -114,6 +114,35 @@ def test_refusals_are_problems_that_say_why(client: TestClient, db: Session, wor
     )
 
 
+def test_a_full_slot_is_refused_before_anything_personal_is_read_yet_a_retry_gets_its_booking(
+    client: TestClient, db: Session, world: BookingWorld
+) -> None:
+    build_profile(db, world, world.adult)
+    headers = sign_in(client, db, world.adult.login_name)
+    slot = slot_of(db)
+    keyed = headers | {"Idempotency-Key": "last-seat"}
+    booked = client.post(f"{API}/appointments", json={"slot_id": slot.id}, headers=keyed)
+    assert booked.status_code == 201, booked.text
+    slot.booked = slot.capacity  # everyone else's seats went meanwhile
+    db.flush()
+    # The retried request (its answer was lost) is told its booking, whatever the slot's state now.
+    again = client.post(f"{API}/appointments", json={"slot_id": slot.id}, headers=keyed)
+    assert again.status_code == 200 and again.json() == booked.json()
+    # Another attempt is refused at once, and nothing of the person's was read for it.
+    reads = len(client.get("/api/datahub/me/data-uses").json())
+    other = client.post(
+        f"{API}/appointments", json={"slot_id": slot.id}, headers=headers | {"Idempotency-Key": "x"}
+    )
+    assert problem(other, 409, "booking/slot-full")["waitlist"] is True
+    assert len(client.get("/api/datahub/me/data-uses").json()) == reads
+    # The caller is checked before the slot: without the CSRF header, or signed out, nothing about it.
+    problem(client.post(f"{API}/appointments", json={"slot_id": slot.id}), 403, "csrf-failed")
+    client.cookies.clear()
+    problem(
+        client.post(f"{API}/appointments", json={"slot_id": 10**9}, headers=headers), 401, "not-authenticated"
+    )
+
+
 def test_check_in_and_recording_update_the_record_lookup_and_the_certificate(
     client: TestClient, db: Session, world: BookingWorld, fixed_clock: clock.FrozenClock
 ) -> None:

@@ -32,10 +32,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from zerotrip.audit.actions import record_event
+from zerotrip.audit.actions import record_event, record_events
 from zerotrip.booking import seats, sources, waitlist
 from zerotrip.booking.errors import (
     AlreadyBooked,
@@ -69,6 +69,10 @@ class Outcome:
     appointment: Appointment | None
     is_replay: bool = False
     refusal: Problem | None = None
+    # A new booking's slot, site and product, and the name of the person it is for: the answer is built
+    # from them and the appointment without reading anything again.
+    place: seats.Place | None = None
+    person_name: str | None = None
 
     def raise_for_refusal(self) -> Appointment:
         if self.refusal is not None:
@@ -81,28 +85,6 @@ class _Refused(Exception):
     def __init__(self, problem: Problem) -> None:
         super().__init__(problem.detail)
         self.problem = problem
-
-
-def precheck_booking(
-    db: Session, *, actor: Actor, slot_id: int, settings: BookingSettings, idempotency_key: str | None = None
-) -> None:
-    """The refusals that need no personal data and no lock: the slot is missing, closed, past, too far
-    ahead, or full. Edges call it before opening the write transaction, so a rush on a full slot is told
-    at once; ``book_appointment`` checks the same again. A retried request (an idempotency key the person
-    used before) is let through, to be answered with its booking. Raises SlotNotFound, SlotNotBookable,
-    SlotFull."""
-    if idempotency_key is not None and actor.kind == "citizen" and actor.person_id is not None:
-        key = idempotency_key.strip()
-        if db.scalar(
-            select(IdempotencyKey.id).where(
-                IdempotencyKey.person_id == actor.person_id, IdempotencyKey.key == key
-            )
-        ):
-            return
-    place = seats.place_of(db, slot_id)
-    seats.check_bookable(place, days_ahead=settings.days_ahead)
-    if place.slot.booked >= place.slot.capacity:
-        raise SlotFull("every seat of this slot is taken", waitlist=place.service.has_waitlist)
 
 
 def book_appointment(
@@ -163,14 +145,8 @@ def book_appointment(
                     AlreadyBooked("you already hold a booking for this", number=held[0][1] if held else None)
                 )
             if key is not None:
-                db.add(
-                    IdempotencyKey(
-                        person_id=booker,
-                        key=key,
-                        request_digest=digest,
-                        appointment_id=appointment.id,
-                        created_at=now,
-                    )
+                seats.keep_key(
+                    db, person_id=booker, key=key, digest=digest, appointment_id=appointment.id, now=now
                 )
             _audit_booked(db, actor, appointment, place)
             tell(db, notice_for(appointment, place, "booked"))
@@ -182,7 +158,7 @@ def book_appointment(
     except _Replayed as replayed:
         return Outcome(appointment=replayed.appointment, is_replay=True)
     db.expire(place.slot, ["booked"])
-    return Outcome(appointment=appointment)
+    return Outcome(appointment=appointment, place=place, person_name=served.profile.name)
 
 
 class _Replayed(Exception):
@@ -200,36 +176,33 @@ def _checked_key(key: str | None) -> str | None:
     return key
 
 
+_KEY = select(IdempotencyKey.request_digest, IdempotencyKey.appointment_id).where(
+    IdempotencyKey.person_id == bindparam("person_id"), IdempotencyKey.key == bindparam("key")
+)
+
+
 def _replay(db: Session, booker: uuid.UUID, key: str, digest: str) -> Appointment | None:
-    row = db.execute(
-        select(IdempotencyKey.request_digest, Appointment)
-        .join(Appointment, Appointment.id == IdempotencyKey.appointment_id)
-        .where(IdempotencyKey.person_id == booker, IdempotencyKey.key == key)
-    ).first()
+    row = db.execute(_KEY, {"person_id": booker, "key": key}).first()
     if row is None:
         return None
     if row[0] != digest:
         raise IdempotencyKeyReused("send a new idempotency key for a different booking")
-    appointment: Appointment = row[1]
-    return appointment
+    return db.get_one(Appointment, row[1])
 
 
 def _audit_booked(db: Session, actor: Actor, appointment: Appointment, place: seats.Place) -> None:
-    record_event(
-        db,
-        actor=actor.principal,
-        action=BOOKED,
-        subject_type="person",
-        subject_id=appointment.resident_id,
-        data={
-            "number": appointment.number,
-            "site": place.site.code,
-            "product": appointment.product_code,
-            "dose": appointment.dose,
-            "slot_id": place.slot.id,
-            "starts_at": place.slot.starts_at.isoformat(),
-            "booked_by": str(appointment.booked_by_person_id),
-        },
+    data = {
+        "number": appointment.number,
+        "site": place.site.code,
+        "product": appointment.product_code,
+        "dose": appointment.dose,
+        "slot_id": place.slot.id,
+        "starts_at": place.slot.starts_at.isoformat(),
+        "booked_by": str(appointment.booked_by_person_id),
+    }
+    # One row with a Core INSERT (as record_event would write it), no ORM object to flush.
+    record_events(
+        db, actor=actor.principal, action=BOOKED, events=[("person", appointment.resident_id, data)]
     )
 
 

@@ -16,9 +16,10 @@ the audit log. The per-person rate limit and the gateway's catalogue cache live 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from zerotrip.booking import (
     actions,
     ical,
     people_queries,
+    precheck,
     profiles,
     queries,
     records,
@@ -54,11 +56,20 @@ from zerotrip.booking.schemas import (
     WaitlistJoin,
     WaitlistRead,
 )
-from zerotrip.config import Settings
+from zerotrip.config import BookingSettings, Settings
 from zerotrip.datahub.cache import CatalogueCache
 from zerotrip.datahub.ratelimit import SlidingWindowLimiter
 from zerotrip.db import transaction, write_transaction
-from zerotrip.deps import DB, CurrentActor, get_keys, get_settings, resolve_caller
+from zerotrip.deps import (
+    DB,
+    CurrentActor,
+    caller_of_session,
+    get_keys,
+    get_settings,
+    resolve_caller,
+    session_cookie,
+)
+from zerotrip.identity.actor import Actor
 from zerotrip.keys import KeyStore
 from zerotrip.problems import NotAuthenticated
 
@@ -77,17 +88,30 @@ class BookingState:
     systems: sources.SystemCache
 
 
-def booking_state(request: Request) -> BookingState:
-    app_state = request.app.state
-    state: BookingState | None = getattr(app_state, "booking_state", None)
-    if state is None:
-        settings: Settings = app_state.settings
-        state = app_state.booking_state = BookingState(
-            limiter=SlidingWindowLimiter(settings.booking.attempts_per_minute),
-            catalogue=CatalogueCache(settings.datahub.gateway_catalogue_seconds),
-            systems=sources.SystemCache(),
-        )
+_STATE_LOCK = threading.Lock()
+
+
+def worker_state(app: Any) -> BookingState:
+    """The worker's booking state, made on first use; the API and the pages share it (so one limit counts
+    a person's attempts from both)."""
+    state: BookingState | None = getattr(app.state, "booking_state", None)
+    if state is not None:
+        return state
+    with _STATE_LOCK:
+        state = getattr(app.state, "booking_state", None)
+        if state is None:
+            settings: Settings = app.state.settings
+            state = app.state.booking_state = BookingState(
+                limiter=SlidingWindowLimiter(settings.booking.attempts_per_minute),
+                catalogue=CatalogueCache(settings.datahub.gateway_catalogue_seconds),
+                systems=sources.SystemCache(),
+            )
     return state
+
+
+async def booking_state(request: Request) -> BookingState:
+    """``worker_state`` as a dependency (no I/O: not worth a thread)."""
+    return worker_state(request.app)
 
 
 State = Annotated[BookingState, Depends(booking_state)]
@@ -234,16 +258,10 @@ def _book(
     settings: Settings,
     state: BookingState,
 ) -> tuple[AppointmentRead, bool]:
-    # The caller is resolved here, in the one thread hop, not by a dependency: a session that resolved a
-    # cookie in one hop would hold its pooled connection while waiting for the next, and under a rush the
-    # waiting requests would hold every connection while the running ones wait for one.
+    # The caller is resolved here, in the one thread hop, not by a dependency, and in the same statement
+    # as the slot's state (``precheck``): a full slot is refused after one short read.
     with transaction(db):
-        actor = resolve_caller(request, db).actor
-        if not actor.is_authenticated:
-            raise NotAuthenticated()
-        actions.precheck_booking(
-            db, actor=actor, slot_id=body.slot_id, idempotency_key=key, settings=settings.booking
-        )
+        actor = _caller_past_precheck(request, db, body.slot_id, key, settings.booking)
     with write_transaction(db):
         outcome = actions.book_appointment(
             db,
@@ -256,12 +274,33 @@ def _book(
             catalogue=state.catalogue,
             systems=state.systems,
         )
-        read = (
-            queries.appointment_read(db, outcome.appointment, with_qr=True) if outcome.appointment else None
-        )
+        read = queries.booked_read(db, outcome) if outcome.refusal is None else None
     outcome.raise_for_refusal()
     assert read is not None
     return read, outcome.is_replay
+
+
+def _caller_past_precheck(
+    request: Request, db: Session, slot_id: int, key: str | None, settings: BookingSettings
+) -> Actor:
+    """The signed-in caller, once the slot's own refusals are out of the way. Raises NotAuthenticated,
+    CsrfFailed, InvalidToken, SlotNotFound, SlotNotBookable, SlotFull."""
+    token = session_cookie(request)
+    if token is None:  # a bearer token (refused later: bookings are made by citizens), or nobody
+        actor = resolve_caller(request, db).actor
+        if not actor.is_authenticated:
+            raise NotAuthenticated()
+        precheck.precheck_booking(db, actor=actor, slot_id=slot_id, idempotency_key=key, settings=settings)
+        return actor
+    resolved, refusal = precheck.precheck_with_session(
+        db, token=token, slot_id=slot_id, idempotency_key=key, settings=settings
+    )
+    actor = caller_of_session(request, token, resolved).actor
+    if not actor.is_authenticated:
+        raise NotAuthenticated()
+    if refusal is not None:
+        raise refusal
+    return actor
 
 
 @router.get("/appointments", response_model=AppointmentPage, summary="My bookings (and those I made)")

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zerotrip.booking import geo, ical, seats
+from zerotrip.booking.actions import Outcome
 from zerotrip.booking.errors import AppointmentNotFound, SiteNotFound
 from zerotrip.booking.models import Appointment, Profile, Service, Site, Slot, WaitlistEntry
 from zerotrip.booking.permissions import can_operate_site
@@ -262,35 +263,59 @@ def appointment_reads(
             )
         )
     }
-    reads = []
-    for a in appointments:
-        slot, site, product = slots[a.slot_id], sites[a.site_id], get_product(a.product_code)
-        reads.append(
-            AppointmentRead(
-                number=a.number,
-                status=a.status,
-                resident_id=a.resident_id,
-                person_name=names.get(a.person_id, ""),
-                product_code=a.product_code,
-                product_name=product.name,
-                product_name_en=product.name_en,
-                dose=a.dose,
-                site_code=site.code,
-                site_name=site.name,
-                site_address=site.address,
-                day=a.day,
-                starts_at=slot.starts_at,
-                ends_at=slot.ends_at,
-                created_at=a.created_at,
-                cancelled_at=a.cancelled_at,
-                cancelled_by=a.cancelled_by,
-                cancel_reason=a.cancel_reason,
-                checked_in_at=a.checked_in_at,
-                completed_at=a.completed_at,
-                qr_payload=qr_payload(a) if with_qr and a.status == "booked" else None,
-            )
+    return [
+        read_of(
+            a,
+            slot=slots[a.slot_id],
+            site=sites[a.site_id],
+            person_name=names.get(a.person_id, ""),
+            with_qr=with_qr,
         )
-    return reads
+        for a in appointments
+    ]
+
+
+def read_of(
+    a: Appointment, *, slot: Slot, site: Site, person_name: str, with_qr: bool = False
+) -> AppointmentRead:
+    """An appointment's read from the rows it refers to (a new booking's answer, built from the rows its
+    transaction holds, reads nothing)."""
+    product = get_product(a.product_code)
+    return AppointmentRead(
+        number=a.number,
+        status=a.status,
+        resident_id=a.resident_id,
+        person_name=person_name,
+        product_code=a.product_code,
+        product_name=product.name,
+        product_name_en=product.name_en,
+        dose=a.dose,
+        site_code=site.code,
+        site_name=site.name,
+        site_address=site.address,
+        day=a.day,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        created_at=a.created_at,
+        cancelled_at=a.cancelled_at,
+        cancelled_by=a.cancelled_by,
+        cancel_reason=a.cancel_reason,
+        checked_in_at=a.checked_in_at,
+        completed_at=a.completed_at,
+        qr_payload=qr_payload(a) if with_qr and a.status == "booked" else None,
+    )
+
+
+def booked_read(db: Session, outcome: Outcome) -> AppointmentRead:
+    """The answer to a booking attempt that booked (with the QR): a new booking's built from what its
+    transaction holds, without another statement; a replayed one's read. Raises the outcome's refusal."""
+    appointment = outcome.raise_for_refusal()
+    if outcome.place is None or outcome.person_name is None:
+        return appointment_read(db, appointment, with_qr=True)
+    place = outcome.place
+    return read_of(
+        appointment, slot=place.slot, site=place.site, person_name=outcome.person_name, with_qr=True
+    )
 
 
 def appointment_read(db: Session, appointment: Appointment, *, with_qr: bool = False) -> AppointmentRead:

@@ -16,21 +16,28 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, select, text, update
+from sqlalchemy import Table, and_, bindparam, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from zerotrip.booking import eligibility, sources
+from zerotrip.booking import eligibility, precheck, sources
 from zerotrip.booking.errors import (
     AlreadyBooked,
     BookingNotAllowed,
     BookingRateLimited,
     NotEligible,
     ProfileRequired,
-    SlotNotBookable,
     SlotNotFound,
 )
-from zerotrip.booking.models import ACTIVE_STATUSES, Appointment, Profile, Service, Site, Slot
+from zerotrip.booking.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    IdempotencyKey,
+    Profile,
+    Service,
+    Site,
+    Slot,
+)
 from zerotrip.booking.permissions import may_book_for_relative
 from zerotrip.booking.products import Product, get_product
 from zerotrip.common import clock
@@ -171,30 +178,36 @@ def place_of(db: Session, slot_id: int) -> Place:
 def check_bookable(place: Place, *, days_ahead: int, now: datetime | None = None) -> None:
     """Raises SlotNotBookable unless the slot is open, at an active site and service, not yet started, and
     within ``days_ahead`` days (today counts)."""
-    now = now or clock.now()
+    precheck.check_open(state_of(place), days_ahead=days_ahead, now=now)
+
+
+def state_of(place: Place) -> precheck.SlotState:
     slot = place.slot
-    if slot.status != "open" or not place.service.is_active or not place.site.is_active:
-        raise SlotNotBookable("the slot is closed", reason="closed")
-    if slot.starts_at <= now:
-        raise SlotNotBookable("the slot has already started", reason="started")
-    last_day = now.astimezone(clock.CHINA).date().toordinal() + days_ahead - 1
-    if slot.day.toordinal() > last_day:
-        raise SlotNotBookable(f"slots may be booked at most {days_ahead} days ahead", reason="too_far_ahead")
+    return precheck.SlotState(
+        status=slot.status,
+        is_active=place.service.is_active and place.site.is_active,
+        starts_at=slot.starts_at,
+        day=slot.day,
+        booked=slot.booked,
+        capacity=slot.capacity,
+        has_waitlist=place.service.has_waitlist,
+    )
 
 
 # -- the rules -----------------------------------------------------------------------------------------------
+
+
+_ACTIVE_BOOKINGS = select(
+    Appointment.id, Appointment.number, Appointment.product_code, Appointment.dose
+).where(Appointment.person_id == bindparam("person_id"), Appointment.status.in_(ACTIVE_STATUSES))
 
 
 def active_bookings(
     db: Session, person_id: uuid.UUID, *, leaving_out: uuid.UUID | None = None
 ) -> list[tuple[uuid.UUID, str, str, int]]:
     """The person's active appointments as (id, number, product code, dose)."""
-    query = select(Appointment.id, Appointment.number, Appointment.product_code, Appointment.dose).where(
-        Appointment.person_id == person_id, Appointment.status.in_(ACTIVE_STATUSES)
-    )
-    if leaving_out is not None:
-        query = query.where(Appointment.id != leaving_out)
-    return [(i, n, p, d) for i, n, p, d in db.execute(query)]
+    rows = db.execute(_ACTIVE_BOOKINGS, {"person_id": person_id})
+    return [(i, n, p, d) for i, n, p, d in rows if i != leaving_out]
 
 
 def dose_records(doses: list[sources.DoseRecord]) -> list[eligibility.DoseRecord]:
@@ -265,24 +278,45 @@ def refusal_of(answer: eligibility.Eligibility, active: list[tuple[uuid.UUID, st
 # -- the statements ------------------------------------------------------------------------------------------
 
 
-def insert_appointment(db: Session, values: dict[str, Any]) -> Appointment | None:
-    """Insert an active appointment unless the person already holds one in its series (then None, and
-    nothing is written). The row comes back as a persistent ORM object without another statement."""
-    dialect = db.get_bind().dialect.name
-    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        make(_appointment)
-        .values(values)
+def _insert_active(dialect: Any) -> Any:
+    return (
+        dialect.insert(_appointment)
         .on_conflict_do_nothing(index_elements=["person_id", "series"], index_where=_ACTIVE)
         .returning(_appointment.c.id)
     )
-    inserted = db.execute(statement).first()
+
+
+# Built once per dialect: building the statement costs about as much as running it.
+_INSERT_ACTIVE = {"postgresql": _insert_active(postgresql), "sqlite": _insert_active(sqlite)}
+_INSERT_KEY = insert(cast(Table, IdempotencyKey.__table__))
+
+
+def insert_appointment(db: Session, values: dict[str, Any]) -> Appointment | None:
+    """Insert an active appointment unless the person already holds one in its series (then None, and
+    nothing is written). The row comes back as a persistent ORM object without another statement."""
+    inserted = db.execute(_INSERT_ACTIVE[db.get_bind().dialect.name], values).first()
     if inserted is None:
         return None
     appointment = Appointment(**values)
     make_transient_to_detached(appointment)
     db.add(appointment)
     return appointment
+
+
+def keep_key(
+    db: Session, *, person_id: uuid.UUID, key: str, digest: str, appointment_id: uuid.UUID, now: datetime
+) -> None:
+    """Keep a booking request's idempotency key with the appointment it made."""
+    db.execute(
+        _INSERT_KEY,
+        {
+            "person_id": person_id,
+            "key": key,
+            "request_digest": digest,
+            "appointment_id": appointment_id,
+            "created_at": now,
+        },
+    )
 
 
 def appointment_values(
@@ -316,18 +350,30 @@ def appointment_values(
     }
 
 
+_TAKE_SEAT = (
+    update(_slot)
+    .where(
+        and_(
+            _slot.c.id == bindparam("slot_id"),
+            _slot.c.booked < _slot.c.capacity,
+            _slot.c.status == "open",
+        )
+    )
+    .values(booked=_slot.c.booked + 1)
+)
+_RELEASE_SEAT = (
+    update(_slot)
+    .where(and_(_slot.c.id == bindparam("slot_id"), _slot.c.booked > 0))
+    .values(booked=_slot.c.booked - 1)
+)
+
+
 def take_seat(db: Session, slot_id: int) -> bool:
     """Take one seat of an open slot if one is left; False when none is (nothing changed)."""
-    result = db.execute(
-        update(_slot)
-        .where(and_(_slot.c.id == slot_id, _slot.c.booked < _slot.c.capacity, _slot.c.status == "open"))
-        .values(booked=_slot.c.booked + 1)
-    )
+    result = db.execute(_TAKE_SEAT, {"slot_id": slot_id})
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def release_seat(db: Session, slot_id: int) -> None:
     """Give a seat back (the appointment holding it has just stopped being active)."""
-    db.execute(
-        update(_slot).where(and_(_slot.c.id == slot_id, _slot.c.booked > 0)).values(booked=_slot.c.booked - 1)
-    )
+    db.execute(_RELEASE_SEAT, {"slot_id": slot_id})

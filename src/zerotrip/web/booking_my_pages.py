@@ -5,7 +5,6 @@ redirect (POST → redirect → GET); a problem is shown on the page the form wa
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -21,8 +20,7 @@ from zerotrip.booking.errors import (
     HouseholdRecordMissing,
     NoDosesRecorded,
 )
-from zerotrip.booking.products import find_product
-from zerotrip.common import clock
+from zerotrip.booking.seats import normalise_number
 from zerotrip.config import Settings
 from zerotrip.db import transaction
 from zerotrip.deps import Caller, get_keys, get_settings, resolve_caller
@@ -109,36 +107,20 @@ def booking(request: Request, db: DB, number: str, done: Short = "") -> Response
 
 @router.get("/booking/appointments/{number}/calendar.ics")
 def calendar(request: Request, db: DB, number: str, settings: AppSettings) -> Response:
-    """The booking as an iCalendar file, with a reminder the day before."""
+    """The booking as an iCalendar file, with a reminder the day before (the API's file: one event whose
+    sequence counts the reschedules)."""
     with transaction(db):
         caller = _citizen(request, db)
         if isinstance(caller, Response):
             return caller
-        found = queries.get_appointment(db, actor=caller.actor, number=number)
-        site = queries.get_site(db, found.site_code)
-    host = re.sub(r"^https?://", "", settings.web.public_url).split("/")[0] or "zerotrip"
-    product = find_product(found.product_code)
-    dose = f" 第{found.dose}剂" if product is not None and product.is_vaccine else ""
-    starts = found.starts_at.astimezone(clock.CHINA)
-    event = ical.Appointment(
-        uid=f"{found.number}@{host}",
-        summary=f"{found.product_name}{dose} · {found.site_name}",
-        starts_at=found.starts_at,
-        ends_at=found.ends_at,
-        location=f"{found.site_name}，{found.site_address}",
-        description=f"预约号 {found.number}。请携带身份证件，到场出示预约二维码。",
-        latitude=site.latitude,
-        longitude=site.longitude,
-        url=f"{settings.web.public_url.rstrip('/')}/booking/appointments/{found.number}",
-        status="cancelled" if found.status == "cancelled" else "confirmed",
-        reminder=f"明天 {starts:%H:%M} {found.product_name} · {found.site_name}",
-    )
-    body = ical.calendar_file(event, stamp=clock.now())
+        body = queries.calendar_file(
+            db, actor=caller.actor, number=number, public_url=settings.web.public_url
+        )
     return Response(
         body,
         media_type=ical.MEDIA_TYPE,
         headers={
-            "Content-Disposition": f'attachment; filename="{ical.filename(found.number)}"',
+            "Content-Disposition": f'attachment; filename="{ical.filename(normalise_number(number))}"',
             "Cache-Control": "no-store",
         },
     )

@@ -5,7 +5,6 @@ may search; booking takes a signed-in citizen with a profile. Forms post, then r
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
@@ -13,7 +12,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
-from zerotrip.booking import actions, waitlist
+from zerotrip.booking import actions, precheck, waitlist
+from zerotrip.booking.api import worker_state
 from zerotrip.booking.errors import (
     AlreadyBooked,
     AppointmentClosed,
@@ -26,7 +26,6 @@ from zerotrip.booking.errors import (
     WaitlistNotOffered,
 )
 from zerotrip.config import Settings
-from zerotrip.datahub.ratelimit import SlidingWindowLimiter
 from zerotrip.db import transaction, write_transaction
 from zerotrip.deps import Caller, get_settings, resolve_caller
 from zerotrip.problems import Problem, ValidationFailed
@@ -55,17 +54,6 @@ SHOWN_ON_PAGE = (
     ValidationFailed,
     WaitlistNotOffered,
 )
-_limiter_lock = threading.Lock()
-
-
-def booking_limiter(request: Request, settings: Settings) -> SlidingWindowLimiter:
-    """The per-person limit on booking attempts, one per worker process, shared with the API."""
-    with _limiter_lock:
-        limiter: SlidingWindowLimiter | None = getattr(request.app.state, "booking_limiter", None)
-        if limiter is None:
-            limiter = SlidingWindowLimiter(settings.booking.attempts_per_minute)
-            request.app.state.booking_limiter = limiter
-    return limiter
 
 
 def _day(text: str) -> date | None:
@@ -172,12 +160,12 @@ def book(
 ) -> Response:
     """Book the slot: one seat, never two for one press (the form's idempotency key)."""
     caller = _signed_in_citizen(request, db, csrf_token)
-    limiter = booking_limiter(request, settings)
+    state = worker_state(request.app)
     try:
         # The slot's own refusals (full, closed, past) need no personal data: said before anything is read.
         with transaction(db):
             views.find_slot(db, code, slot_id, settings.booking)
-            actions.precheck_booking(
+            precheck.precheck_booking(
                 db,
                 actor=caller.actor,
                 slot_id=slot_id,
@@ -192,7 +180,9 @@ def book(
                 settings=settings.booking,
                 resident_id=resident_id or None,
                 idempotency_key=idempotency_key or None,
-                limiter=limiter,
+                limiter=state.limiter,
+                catalogue=state.catalogue,
+                systems=state.systems,
             )
             number = outcome.appointment.number if outcome.appointment is not None else None
         # A refusal found after the person's doses were read is raised once the read's audit is committed.
@@ -245,7 +235,7 @@ def join_waitlist(
     """Wait for a seat of a full slot: booked in order when one frees up, and told."""
     caller = _signed_in_citizen(request, db, csrf_token)
     try:
-        with transaction(db):
+        with write_transaction(db):
             views.find_slot(db, code, slot_id, settings.booking)
             joined = waitlist.join_waitlist(
                 db,
@@ -253,7 +243,7 @@ def join_waitlist(
                 slot_id=slot_id,
                 settings=settings.booking,
                 resident_id=resident_id or None,
-                limiter=booking_limiter(request, settings),
+                limiter=worker_state(request.app).limiter,
             )
         joined.raise_for_refusal()
     except SHOWN_ON_PAGE as problem:
@@ -275,7 +265,7 @@ def reschedule(
     never holds two bookings, or none."""
     caller = _signed_in_citizen(request, db, csrf_token)
     try:
-        with transaction(db):
+        with write_transaction(db):
             views.find_slot(db, site_code, slot_id, settings.booking)
             outcome = actions.reschedule_appointment(
                 db,
@@ -283,7 +273,8 @@ def reschedule(
                 number=number,
                 slot_id=slot_id,
                 settings=settings.booking,
-                limiter=booking_limiter(request, settings),
+                limiter=worker_state(request.app).limiter,
+                catalogue=worker_state(request.app).catalogue,
             )
         outcome.raise_for_refusal()
     except SHOWN_ON_PAGE as problem:
