@@ -182,7 +182,8 @@ _KEY = select(IdempotencyKey.request_digest, IdempotencyKey.appointment_id).wher
 
 
 def _replay(db: Session, booker: uuid.UUID, key: str, digest: str) -> Appointment | None:
-    row = db.execute(_KEY, {"person_id": booker, "key": key}).first()
+    db.flush()
+    row = db.connection().execute(_KEY, {"person_id": booker, "key": key}).first()
     if row is None:
         return None
     if row[0] != digest:

@@ -6,12 +6,14 @@ the record lookup and the certificate are for a signed-in citizen (session cooki
 ``X-CSRF-Token`` header), for themselves or for a family member named by ``resident_id``.
 
 Booking is the rush path: the route is ``async`` and runs its work in the thread pool once. It first
-answers what needs no personal data and no lock (a full, closed or missing slot) in a read-only
-transaction, then books in a write transaction (on SQLite one that takes the write lock at its start, so
-concurrent bookings queue rather than fail). A new booking answers 201, a retried request with the same
+reads the caller's session and what needs no personal data and no lock (a full, closed or missing slot)
+in one statement of a read-only transaction (``precheck``), then books in a write transaction (on SQLite
+one that takes the write lock at its start, so concurrent bookings queue rather than fail), and answers
+from the rows that transaction holds. A new booking answers 201, a retried request with the same
 idempotency key (the ``Idempotency-Key`` header or ``idempotency_key``) 200 with the same booking.
 Refusals found after the person's doses were read are raised after the commit, so that read stays in
-the audit log. The per-person rate limit and the gateway's catalogue cache live in each worker process.
+the audit log. The per-person rate limit, the gateway's catalogue cache and the booking system's identity
+live in each worker process (``worker_state``), shared with the pages.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ is let through, to be answered with its booking, whatever the slot's state now.
 The API's booking route reads the caller's session and the slot in one statement
 (``precheck_with_session``: ``identity.auth.session_lookup`` with the slot, its service and site, and the
 key outer-joined); edges that resolved the caller already use ``precheck_booking``. Both are prebuilt
-statements returning columns, no ORM objects.
+statements run on the session's connection, returning columns, no ORM objects.
 """
 
 from __future__ import annotations
@@ -131,9 +131,14 @@ def precheck_booking(
     SlotNotBookable, SlotFull (never for a retried request)."""
     person_id = actor.person_id if actor.kind == "citizen" else None
     key = _clean_key(idempotency_key)
-    row = db.execute(
-        _SLOT_AND_KEY, {"slot_id": slot_id, "person_id": person_id, "key": key if person_id else None}
-    ).first()
+    db.flush()  # the statement runs on the connection, which does not autoflush as an ORM query would
+    row = (
+        db.connection()
+        .execute(
+            _SLOT_AND_KEY, {"slot_id": slot_id, "person_id": person_id, "key": key if person_id else None}
+        )
+        .first()
+    )
     if row is not None and row[-1]:
         return
     refuse_unbookable(_state(row[:9]) if row is not None else None, settings=settings)
@@ -146,10 +151,15 @@ def precheck_with_session(
     session (None: unknown, expired) and the refusal to raise once the caller is known to be signed in
     (SlotNotFound, SlotNotBookable, SlotFull; None for a bookable slot or a retried request): the edge checks
     the caller (and its CSRF token) first, so an anonymous caller learns nothing about the slot."""
-    row = db.execute(
-        _SESSION_SLOT_AND_KEY,
-        {"session_hash": token_hash(token), "slot_id": slot_id, "key": _clean_key(idempotency_key)},
-    ).first()
+    db.flush()
+    row = (
+        db.connection()
+        .execute(
+            _SESSION_SLOT_AND_KEY,
+            {"session_hash": token_hash(token), "slot_id": slot_id, "key": _clean_key(idempotency_key)},
+        )
+        .first()
+    )
     resolved = session_from_row(db, row)
     if row is None or resolved is None or row[-1] is not None:
         return resolved, None

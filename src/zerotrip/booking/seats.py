@@ -206,7 +206,8 @@ def active_bookings(
     db: Session, person_id: uuid.UUID, *, leaving_out: uuid.UUID | None = None
 ) -> list[tuple[uuid.UUID, str, str, int]]:
     """The person's active appointments as (id, number, product code, dose)."""
-    rows = db.execute(_ACTIVE_BOOKINGS, {"person_id": person_id})
+    db.flush()
+    rows = db.connection().execute(_ACTIVE_BOOKINGS, {"person_id": person_id})
     return [(i, n, p, d) for i, n, p, d in rows if i != leaving_out]
 
 
@@ -294,7 +295,7 @@ _INSERT_KEY = insert(cast(Table, IdempotencyKey.__table__))
 def insert_appointment(db: Session, values: dict[str, Any]) -> Appointment | None:
     """Insert an active appointment unless the person already holds one in its series (then None, and
     nothing is written). The row comes back as a persistent ORM object without another statement."""
-    inserted = db.execute(_INSERT_ACTIVE[db.get_bind().dialect.name], values).first()
+    inserted = db.connection().execute(_INSERT_ACTIVE[db.get_bind().dialect.name], values).first()
     if inserted is None:
         return None
     appointment = Appointment(**values)
@@ -307,7 +308,7 @@ def keep_key(
     db: Session, *, person_id: uuid.UUID, key: str, digest: str, appointment_id: uuid.UUID, now: datetime
 ) -> None:
     """Keep a booking request's idempotency key with the appointment it made."""
-    db.execute(
+    db.connection().execute(
         _INSERT_KEY,
         {
             "person_id": person_id,
@@ -370,10 +371,9 @@ _RELEASE_SEAT = (
 
 def take_seat(db: Session, slot_id: int) -> bool:
     """Take one seat of an open slot if one is left; False when none is (nothing changed)."""
-    result = db.execute(_TAKE_SEAT, {"slot_id": slot_id})
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(db.connection().execute(_TAKE_SEAT, {"slot_id": slot_id}).rowcount)
 
 
 def release_seat(db: Session, slot_id: int) -> None:
     """Give a seat back (the appointment holding it has just stopped being active)."""
-    db.execute(_RELEASE_SEAT, {"slot_id": slot_id})
+    db.connection().execute(_RELEASE_SEAT, {"slot_id": slot_id})

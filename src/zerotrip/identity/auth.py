@@ -235,8 +235,7 @@ class ResolvedSession:
     is_second_factor_pending: bool
 
 
-# The session behind a cookie with its account, in one statement (``session_lookup``): every signed-in
-# request resolves one, so it is built once and returns plain columns rather than ORM objects.
+# The columns of a session and its account that make the caller (``session_lookup``, ``session_from_row``).
 SESSION_COLUMNS = (
     WebSession.csrf_token,
     WebSession.is_second_factor_pending,
@@ -250,10 +249,10 @@ SESSION_COLUMNS = (
 
 
 def session_lookup(*columns: Any, joined: Callable[[Select[Any]], Select[Any]] | None = None) -> Select[Any]:
-    """The statement ``resolve_session`` runs (bind ``session_hash``: ``token_hash(token)``), with more
+    """A session cookie's session and account (bind ``session_hash``: ``token_hash(token)``) with more
     ``columns`` of tables ``joined`` adds (outer joins, so a missing row there still resolves the
-    caller): a hot path reads the caller and what it needs next in one round trip, and hands the row to
-    ``session_from_row``."""
+    caller): a hot path (booking's precheck) reads the caller and what it needs next in one round trip,
+    and hands the row to ``session_from_row``. A staff caller's grants take one more statement."""
     statement = (
         select(*SESSION_COLUMNS, *columns)
         .select_from(WebSession)
