@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python bench/booking_rush.py [--attempts 5000] [--seats 1000] [--slots 5] [--workers 2]
      [--ramp 5] [--engines postgresql,sqlite] [--pg-url postgresql://postgres@127.0.0.1:5432/postgres]
+     [--floor]
 
 For each engine, a fresh database (a uniquely named PostgreSQL database, or a SQLite file) gets the rush
 world through the demo builder (``zerotrip.demo.booking.build_rush_world``): one district, a vaccination
@@ -23,6 +24,11 @@ idempotency key (a double press), so ``--attempts`` attempts come from 95 % as m
    have started (the server starts a new one). Clients left without an answer retry once with the same
    idempotency key on a new connection.
 
+With ``--floor``, after the burst as many GET /healthz (one ``SELECT 1`` in the server's thread pool) are
+sent the burst's way: what the server and this client cost per connection whatever the route does. The
+process raises its own limit on open files to ``--attempts`` + 1,024 (the server inherits it) and warns when
+PostgreSQL has fewer free connections than the workers' pools may open.
+
 The database is reset between the runs (bookings, keys and seats; the audit rows stay). After each HTTP
 run the benchmark checks, against the database: exactly ``--seats`` active bookings, nobody holding two,
 every slot holding exactly its seats, every refusal a problem document saying why (slot full or already
@@ -42,6 +48,7 @@ import json
 import os
 import queue
 import random
+import resource
 import signal
 import socket
 import sqlite3
@@ -478,6 +485,31 @@ async def rush(
     return answers
 
 
+async def health_burst(port: int, count: int) -> dict[str, Any]:
+    """The server's floor for the burst's pattern: ``count`` GET /healthz (one ``SELECT 1`` in a thread),
+    each on a connection of its own, all started at once."""
+    latencies: list[float] = []
+
+    async def one() -> None:
+        started = time.perf_counter()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
+        await writer.drain()
+        await asyncio.wait_for(reader.read(), timeout=120)
+        writer.close()
+        latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(count)))
+    wall = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests_per_s": round(count / wall, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "p99_ms": round(latencies[int(count * 0.99)] * 1000, 1),
+    }
+
+
 def retry_unanswered(port: int, answers: list[Answer], sessions: list[SignedIn]) -> int:
     """Clients left without an answer (the killed worker's) ask again with the same idempotency key."""
     lost = [a for a in answers if a.error is not None or a.status == 0]
@@ -639,6 +671,9 @@ def run_engine(kind: str, args: argparse.Namespace, folder: Path) -> dict[str, A
         burst = http_figures(answers, world.seats)
         burst["checks"] = check(url, world, answers)
         print(f"[{kind}] burst over HTTP: {burst}")
+        floor = asyncio.run(health_burst(port, len(attempts))) if args.floor else None
+        if floor is not None:
+            print(f"[{kind}] floor (GET /healthz the same way): {floor}")
         reset(url)
         killed: list[int] = []
 
@@ -659,6 +694,7 @@ def run_engine(kind: str, args: argparse.Namespace, folder: Path) -> dict[str, A
             "burst": burst,
             "ramp": ramped,
             "http_over_raw": round(burst["attempts_per_s"] / raw["attempts_per_s"], 3),
+            **({"floor": floor} if floor is not None else {}),
         }
     finally:
         if process is not None:
@@ -666,6 +702,30 @@ def run_engine(kind: str, args: argparse.Namespace, folder: Path) -> dict[str, A
         if kind == "postgresql":
             with psycopg.connect(args.pg_url, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def raise_file_limit(needed: int) -> None:
+    """Every attempt holds a socket in this process and one in a server worker (which inherit the limit):
+    raise the soft limit on open files to ``needed`` (a shell's default is often 1,024)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    if want < needed:
+        raise SystemExit(f"{needed} open files are needed but the hard limit is {hard}: raise `ulimit -Hn`")
+
+
+def check_pg_connections(pg_url: str, workers: int) -> None:
+    """The server's workers may each open 30 pooled connections (``db.make_engine``): say so up front when
+    the PostgreSQL server has fewer free."""
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        limit = int(admin.execute("SHOW max_connections").fetchone()[0])  # type: ignore[index]
+        used = int(admin.execute("SELECT count(*) FROM pg_stat_activity").fetchone()[0])  # type: ignore[index]
+    needed = workers * 30 + RAW_THREADS + 2
+    if limit - used < needed:
+        print(
+            f"warning: PostgreSQL has {limit - used} free connections of {limit}; the rush may need {needed}"
+        )
 
 
 def main() -> None:
@@ -678,8 +738,16 @@ def main() -> None:
         "--ramp", type=float, default=5.0, help="seconds over which the ramped run's attempts start"
     )
     parser.add_argument("--engines", default="postgresql,sqlite")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also time as many GET /healthz the burst's way (the server's floor)",
+    )
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
+    raise_file_limit(args.attempts + 1024)
+    if "postgresql" in args.engines:
+        check_pg_connections(args.pg_url, args.workers)
     results: dict[str, Any] = {"attempts": args.attempts, "seats": args.seats, "workers": args.workers}
     with tempfile.TemporaryDirectory(prefix="zerotrip-rush-") as tmp:
         for kind in args.engines.split(","):
