@@ -25,6 +25,9 @@ from zerotrip.identity.actor import Actor
 from zerotrip.identity.models import Account, Enterprise, Membership, Organisation, Person, Relation
 from zerotrip.keys import KeyStore
 from zerotrip.messaging import notices_queries
+from zerotrip.services import workflow_queries
+from zerotrip.services.models import Application
+from zerotrip.services.models_workflow import SupplementItem
 
 COUNTIES = {d.code for d in counties()}
 CJK_NAME = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
@@ -154,9 +157,11 @@ def test_the_tree_has_the_province_11_cities_90_counties_and_staff_in_every_depa
     assert roles >= expected | {"notice_publisher", "platform_admin"}
     # Provisioned staff have no password until they activate; only the demo logins do.
     with_password = db.scalar(
-        select(func.count()).select_from(Account).where(Account.password_hash.is_not(None))
+        select(func.count())
+        .select_from(Account)
+        .where(Account.password_hash.is_not(None), Account.kind == "staff")
     )
-    assert with_password == len(seeded.entries)
+    assert with_password == sum(1 for login in seeded if login.portal == "staff")
     assert db.scalar(select(Account.login_name).where(Account.login_name == "hz-xh-health-01"))
 
 
@@ -269,3 +274,32 @@ def test_the_notice_recipient_finds_the_typhoon_notice_first(db: Session, seeded
     assert ningbo is not None
     elsewhere = Actor(kind="staff", account_id=ningbo, grants=auth.load_grants(db, ningbo))
     assert [i.priority for i in notices_queries.list_inbox(db, actor=elsewhere).items] == ["normal"]
+
+
+def test_the_demo_reviewers_find_applications_in_flight(db: Session, seeded: DemoLogins) -> None:
+    def queue(login_name: str, **filters: bool) -> list[tuple[str, str, bool, bool]]:
+        actor = auth.find_staff_actor(db, login_name)
+        assert actor is not None
+        entries, _ = workflow_queries.list_queue(db, actor=actor, **filters)
+        return [(e.item_code, e.status, e.is_overdue, e.is_escalated) for e in entries]
+
+    # Made through the real actions: each left where its applicant and reviewer left it.
+    assert sorted(queue("hz-xh-psb-reviewer")) == [
+        ("330106-psb-0004", "accepted", True, True),
+        ("330106-psb-0004", "submitted", False, False),
+    ]
+    assert queue("hz-hrss-reviewer") == [("330100-hrss-0003", "in_review", False, False)]
+    assert queue("hz-fund-reviewer") == [("330100-fund-0003", "supplement", False, False)]
+    assert queue("hz-xh-psb-reviewer", is_overdue=True) == [("330106-psb-0004", "accepted", True, True)]
+    # The overdue one went up to 杭州市公安局, and the city's staff find it escalated to them.
+    city_psb = db.scalars(select(Organisation).where(Organisation.code == "330100-psb")).one()
+    assert db.scalars(
+        select(Application.escalated_to_org_id).where(Application.escalated_to_org_id.is_not(None))
+    ).all() == [city_psb.id]
+    # The supplement request lists both missing things at once; the data read shows in the applicants' logs.
+    requests = db.scalars(select(SupplementItem.detail)).all()
+    assert len(requests) == 2 and "盖章页" in requests[0]
+    reads = db.scalars(
+        select(AuditEvent.action).where(AuditEvent.action == "services.application.consented")
+    ).all()
+    assert len(reads) == 4

@@ -20,6 +20,7 @@ from zerotrip.demo.notices import seed_notices
 from zerotrip.demo.orgs import OrgTree, build_org_tree, department_name, region_names
 from zerotrip.demo.people import DEFAULT_SEED, DEMO_COUNTY, build_population, plan_population
 from zerotrip.demo.service_bundles import build_demo_bundles, set_up_bundle_grants
+from zerotrip.demo.service_work import seed_work_in_flight
 from zerotrip.demo.services import build_service_catalogue, set_up_service_platform
 from zerotrip.demo.staff import TITLES, build_staff
 from zerotrip.identity import actions, queries
@@ -173,6 +174,15 @@ def seed_demo(
         keys=keys,
         settings=settings,
         progress=progress,
+    )
+    # Last: the reviewers' queues hold applications already in flight (made through the real actions).
+    seed_work_in_flight(
+        db,
+        plan=population.plan,
+        person_id=population.person_id,
+        datasets=datasets,
+        keys=keys,
+        settings=settings,
     )
     counts = {
         "organisations": len(tree.nodes),
