@@ -16,6 +16,7 @@ from zerotrip.common.checks import is_valid_resident_id, is_valid_uscc, parse_re
 from zerotrip.common.divisions import counties
 from zerotrip.config import IdentitySettings, Settings
 from zerotrip.datahub.models import Batch, Record, Resource
+from zerotrip.demo.datasets import demo_datasets
 from zerotrip.demo.names import PHONE_PATTERN
 from zerotrip.demo.orgs import DEPARTMENT_KEYS
 from zerotrip.demo.people import REFERENCE_DATE, plan_population
@@ -79,6 +80,22 @@ def test_households_are_linked_families() -> None:
     assert (first.kind, first.division_code) == ("newborn", "330106")
     assert len(plan.enterprises) == 40
     assert all(is_valid_uscc(e.uscc) for e in plan.enterprises)
+
+
+def test_the_demo_familys_newborn_is_the_mothers_only_birth_on_record_whatever_the_seed() -> None:
+    # The newborn bundle reads the births register by the mother: one record, about the newborn.
+    for seed in range(12):
+        plan = plan_population(citizens=10, seed=seed)
+        family = plan.households[0]
+        father, mother, newborn = (plan.people[i] for i in family.members)
+        births = next(d for d in demo_datasets(plan) if d.spec.code == "330000-health.births")
+        assert [r["child_id"] for r in births.rows if r["mother_id"] == mother.resident_id] == [
+            newborn.resident_id
+        ], seed
+        assert newborn.birth_date > REFERENCE_DATE - timedelta(days=183) and father.sex == "male"
+    # Other households with a newborn may still have an older child.
+    plan = plan_population(citizens=2000, seed=5)
+    assert any(h.kind == "newborn" and len(h.members) == 4 for h in plan.households)
 
 
 def test_the_plan_refuses_a_population_too_small_for_the_demo_family() -> None:

@@ -123,7 +123,7 @@ def build_bundle_world(db: Session, settings: Settings) -> BundleWorld:
             division_code=division,
             parent_id=ids[parent] if parent else None,
         ).id
-    plan = plan_population(citizens=10, seed=1)
+    plan = plan_population(citizens=10, seed=0)
     people = [
         actions.register_person(
             db,

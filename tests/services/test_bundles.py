@@ -225,18 +225,19 @@ def test_one_preview_and_one_consent_read_each_source_once_for_every_part(
     read = bundle_queries.bundle_application_read(db, started)
     assert [s.state for s in read.sources] == ["fetched"] * 3
     form = {f.name: f for f in read.form}
-    # The mother's two children were born in the province's hospitals; the newborn is the latest.
-    assert form["0.births.records"].value == 2
-    newest = form["0.births.birth_date.latest"]
-    assert newest.value == world.child_birth_date
-    assert (newest.source_label, newest.is_locked) == ("浙江省卫生健康委员会", True)
+    # The register holds one birth of the mother's: the newborn's, read as it stands.
+    assert "0.births.records" not in form
+    assert form["0.births.child_name"].value == world.child_name
+    born = form["0.births.birth_date"]
+    assert born.value == world.child_birth_date
+    assert (born.source_label, born.is_locked) == ("浙江省卫生健康委员会", True)
     assert form["applicant.key"].value == mother.resident_id
     # Every part has its own fields of the shared read, prefilled and locked, with provenance.
     certificate, registration, insurance, card = (
         application_queries.application_read(db, a) for a in parts(db, started.number, world)
     )
     assert {f.name.split(".", 1)[1] for f in certificate.form if f.source == "datahub"} >= {
-        "births.birth_date.latest",
+        "births.birth_date",
         "household.name",
         "household.address",
     }

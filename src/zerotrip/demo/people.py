@@ -188,7 +188,7 @@ class _Planner:
             self.relations.append(RelationPlan(kid, parent, "parent"))
         return kid
 
-    def household(self, kind: HouseholdKind, county: str) -> None:
+    def household(self, kind: HouseholdKind, county: str, *, is_demo_family: bool = False) -> None:
         serial = self._serials[county] = self._serials.get(county, 0) + 1
         home = _Home(county, f"{county}{serial:06d}", self.address(county))
         start = len(self.people)
@@ -209,7 +209,9 @@ class _Planner:
                 self.grandparents(home, husband, surname)
         else:  # newborn: born in the six months before the reference date
             husband, wife, _ = self.couple(home, husband_age=rng.randint(25, 38))
-            if rng.random() < 0.3:
+            # The demo family's newborn is the mother's only child in the births register, so the demo's
+            # newborn bundle (出生“一件事”) is unambiguously about it.
+            if rng.random() < 0.3 and not is_demo_family:
                 self.child(home, (husband, wife), age=rng.randint(2, 6))
             born = REFERENCE_DATE - timedelta(days=rng.randint(7, 180))
             self.child(home, (husband, wife), age=0, born=born)
@@ -290,7 +292,7 @@ def plan_population(*, citizens: int = 10_000, seed: int = DEFAULT_SEED) -> Popu
         # Near the end, only households that surely fit, so the count comes out exact.
         if sizes[kind] > remaining:
             kind = "couple" if remaining >= 2 else "single"
-        planner.household(kind, county)
+        planner.household(kind, county, is_demo_family=number == 0)
         number += 1
     enterprises = planner.enterprises(max(1, citizens // 50), codes, weights)
     return PopulationPlan(
