@@ -488,6 +488,52 @@ def test_each_department_reviews_its_own_part_and_each_result_starts_the_next(
     assert (summary.status, summary.approved, summary.parts) == ("done", 4, 4)
 
 
+def test_each_part_shows_its_reader_the_bundles_one_status_and_where_the_other_parts_stand(
+    db: Session, world: BundleWorld, keys: KeyStore
+) -> None:
+    number = ready_to_submit(db, world)
+    bundles.submit_bundle(
+        db, actor=world.mother.actor, number=number, keys=keys, settings=world.settings, pledge=True
+    )
+    certificate, registration, _, _ = parts(db, number, world)
+    health, psb = world.reviewers["330106-health"], world.reviewers["330106-psb"]
+    decide(db, health, certificate.number, keys, world.settings)
+
+    def overview(actor: Actor, part: Application) -> list[tuple[str, str, bool]]:
+        found = application_queries.get_application(db, actor=actor, number=part.number)
+        read = application_queries.application_read(db, found, actor=actor).bundle
+        assert read is not None and (read.number, read.status) == (number, "in_progress")
+        return [(p.department, p.status, p.is_this) for p in read.parts]
+
+    # The public security reviewer sees the health bureau's part approved and the two still waiting.
+    assert overview(psb, registration) == [
+        ("杭州市西湖区卫生健康局", "approved", False),
+        ("杭州市公安局西湖区分局", "submitted", True),
+        ("杭州市西湖区医疗保障局", "waiting", False),
+        ("杭州市人力资源和社会保障局", "waiting", False),
+    ]
+    assert overview(health, certificate)[0] == ("杭州市西湖区卫生健康局", "approved", True)
+    # Nothing of another part's content travels with it: no numbers, decisions, evidence or results.
+    read = application_queries.application_read(db, registration, actor=psb).bundle
+    assert read is not None
+    shown = read.model_dump_json()
+    assert certificate.number not in shown and str(certificate.decision_text) not in shown
+    assert set(read.parts[0].model_dump()) == {
+        "position",
+        "item_code",
+        "item_name",
+        "department",
+        "status",
+        "needs",
+        "submitted_at",
+        "decided_at",
+        "is_this",
+    }
+    # A part of no bundle has none; the other department still cannot open the part at all.
+    with pytest.raises(ApplicationNotFound):
+        application_queries.get_application(db, actor=health, number=registration.number)
+
+
 def test_a_refused_part_withdraws_the_parts_that_need_it_and_the_bundle_is_partly_refused(
     db: Session, world: BundleWorld, keys: KeyStore
 ) -> None:

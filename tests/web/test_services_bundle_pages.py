@@ -13,8 +13,11 @@ from sqlalchemy.orm import Session
 from zerotrip.audit.queries import list_events_for_subject
 from zerotrip.config import Settings
 from zerotrip.datahub.gateway import CHECKED, READ
+from zerotrip.keys import KeyStore
+from zerotrip.services import bundles
 
 from ..services.bundle_world import BundleWorld, build_bundle_world
+from ..services.test_bundles import decide, parts, ready_to_submit
 from ..services.world import sign_in_api
 from .conftest import HTML
 
@@ -138,3 +141,38 @@ def test_only_the_applicant_opens_a_bundle_application(
     sign_in_api(client, db, "330106-health-reviewer")
     staff = client.get(url, headers=HTML)
     assert staff.status_code == 403
+
+
+def test_a_reviewer_sees_the_bundles_one_status_on_their_part(
+    client: TestClient, db: Session, world: BundleWorld, keys: KeyStore
+) -> None:
+    number = ready_to_submit(db, world)
+    bundles.submit_bundle(
+        db, actor=world.mother.actor, number=number, keys=keys, settings=world.settings, pledge=True
+    )
+    certificate, registration, _, _ = parts(db, number, world)
+    decide(db, world.reviewers["330106-health"], certificate.number, keys, world.settings)
+    sign_in_api(client, db, "330106-psb-reviewer")
+    page = client.get(f"/staff/services/applications/{registration.number}", headers=HTML)
+    assert page.status_code == 200
+    text = page.text
+    assert "属于出生“一件事”" in text and f"联办件 {number}" in text
+    assert 'id="bundle-status">办理中<' in text
+    table = text[text.index('id="bundle-parts"') : text.index("</table>", text.index('id="bundle-parts"'))]
+    assert re.findall(r'class="part-department">([^<]+)<', table) == [
+        "杭州市西湖区卫生健康局",
+        "杭州市公安局西湖区分局",
+        "杭州市西湖区医疗保障局",
+        "杭州市人力资源和社会保障局",
+    ]
+    assert re.findall(r'part-status">([^<]+)<', table) == [
+        "已准予",
+        "已提交",
+        "等待前序事项办结",
+        "等待前序事项办结",
+    ]
+    assert table.count("（本件）") == 1 and certificate.number not in table
+    # The same in English.
+    client.get("/lang/en", follow_redirects=False)
+    english = client.get(f"/staff/services/applications/{registration.number}", headers=HTML).text
+    assert "Part of 出生“一件事”" in english and "(this application)" in english

@@ -18,6 +18,7 @@ from zerotrip.services.application_schemas import (
     TransitionRead,
 )
 from zerotrip.services.applications import needs_upload, normalise_number
+from zerotrip.services.bundle_overview import bundle_overview
 from zerotrip.services.errors import ApplicationNotFound
 from zerotrip.services.instant import latest_rule_set
 from zerotrip.services.models import Application, Evidence, FormField, Item, RuleSet, Transition
@@ -158,6 +159,7 @@ def application_read(db: Session, application: Application, *, actor: Actor = AN
             for t in transitions
         ],
         workflow=workflow_read(db, application, actor=actor, office_name=department),
+        bundle=bundle_overview(db, application),
     )
 
 

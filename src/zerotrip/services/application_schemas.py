@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from zerotrip.services.bundle_rules import CombinedStatus, PartStatus
 from zerotrip.services.rules import RuleSetSpec
 from zerotrip.services.workflow_schemas import WorkflowRead
 
@@ -128,6 +129,33 @@ class TransitionRead(BaseModel):
     step: str | None = Field(None, description="The workflow step it concerns.")
 
 
+class BundlePartOverviewRead(BaseModel):
+    """One part of the bundle an application belongs to, as every part's reader may see it: which
+    department has it and where it stands, nothing of what it holds."""
+
+    position: int
+    item_code: str
+    item_name: str
+    department: str
+    status: PartStatus
+    needs: list[int] = Field(description="Positions of the parts whose results this part needs first.")
+    submitted_at: datetime | None
+    decided_at: datetime | None
+    is_this: bool = Field(description="Whether this part is the application being read.")
+
+
+class BundleOverviewRead(BaseModel):
+    """The bundle (一件事) an application is a part of: its one status and every part's department and
+    status, so a department sees what the others are doing with the same applicant's matter."""
+
+    number: str
+    bundle_code: str
+    bundle_name: str
+    status: CombinedStatus
+    submitted_at: datetime | None
+    parts: list[BundlePartOverviewRead]
+
+
 class ApplicationRead(BaseModel):
     number: str
     item_code: str
@@ -150,6 +178,10 @@ class ApplicationRead(BaseModel):
     transitions: list[TransitionRead]
     workflow: WorkflowRead | None = Field(
         None, description="Where it stands in its office's workflow (none for a draft)."
+    )
+    bundle: BundleOverviewRead | None = Field(
+        None,
+        description="The bundle (一件事) it is a part of, with the other parts' departments and statuses.",
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from zerotrip.identity.actor import Actor
 from zerotrip.services import application_queries, ratings, workflow_queries
+from zerotrip.services.application_schemas import BundleOverviewRead
 from zerotrip.services.permissions import can_review
 from zerotrip.services.workflow import OPEN_STATUSES
 from zerotrip.services.workflow_schemas import QueueStatus
@@ -23,6 +24,7 @@ from zerotrip.web.services_apply_views import (
     field_view,
     rule_view,
 )
+from zerotrip.web.services_bundle_views import COMBINED_LABELS, COMBINED_TONES, PART_LABELS
 from zerotrip.web.services_workflow_views import WorkflowPanel, workflow_panel
 
 PER_PAGE = 20
@@ -153,6 +155,57 @@ class EvidenceRow:
 
 
 @dataclass(frozen=True)
+class BundlePartRow:
+    number: int
+    name: str
+    department: str
+    status_label: str
+    tone: str
+    after: tuple[str, ...]  # the parts it waits for
+    submitted_at: str
+    decided_at: str
+    is_this: bool
+
+
+@dataclass(frozen=True)
+class BundlePanel:
+    """The bundle (一件事) the application is a part of: its one status and every part's department and
+    status, nothing more of the other parts."""
+
+    number: str
+    name: str
+    status_label: str
+    tone: str
+    parts: tuple[BundlePartRow, ...]
+
+
+def bundle_panel(read: BundleOverviewRead | None) -> BundlePanel | None:
+    if read is None:
+        return None
+    names = {p.position: p.item_name for p in read.parts}
+    return BundlePanel(
+        number=read.number,
+        name=read.bundle_name,
+        status_label=COMBINED_LABELS[read.status],
+        tone=COMBINED_TONES.get(read.status, "muted"),
+        parts=tuple(
+            BundlePartRow(
+                number=p.position + 1,
+                name=p.item_name,
+                department=p.department,
+                status_label=PART_LABELS[p.status],
+                tone=STATUS_TONES.get(p.status, "muted"),
+                after=tuple(names[n] for n in p.needs),
+                submitted_at=china_time(p.submitted_at),
+                decided_at=china_time(p.decided_at),
+                is_this=p.is_this,
+            )
+            for p in read.parts
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class ReviewView:
     number: str
     item_name: str
@@ -172,6 +225,7 @@ class ReviewView:
     form: tuple[FieldView, ...]
     rules: tuple[RuleView, ...]
     workflow: WorkflowPanel | None
+    bundle: BundlePanel | None
     can_act: bool  # a reviewer of the office the application is with
     can_accept: bool
     can_review: bool
@@ -226,6 +280,7 @@ def application(db: Session, actor: Actor, number: str) -> ReviewView:
         form=tuple(field_view(f) for f in read.form),
         rules=tuple(rule_view(r.rule, r.passed, r.actual, r.reason) for r in read.rule_results or []),
         workflow=panel,
+        bundle=bundle_panel(read.bundle),
         can_act=acts,
         can_accept=acts and read.status == "submitted" and kind == "accept",
         can_review=acts and read.status in ("accepted", "in_review") and kind == "review",
