@@ -6,14 +6,18 @@ Who may act is decided by the services actions, as for the API."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from zerotrip.config import Settings
 from zerotrip.db import transaction
 from zerotrip.deps import Caller, get_keys, get_settings, resolve_caller
+from zerotrip.identity.actor import Actor
 from zerotrip.keys import KeyStore
 from zerotrip.problems import Problem, ValidationFailed
 from zerotrip.services import applications, ratings, reviewing
@@ -116,118 +120,97 @@ def application(request: Request, db: DB, number: str) -> Response:
     return _page(request, caller, view, None, 200)
 
 
-@router.post("/staff/services/applications/{number}/accept")
-def accept(request: Request, db: DB, number: str, csrf_token: Token = "", note: LongText = "") -> Response:
-    caller = _signed_in_staff(request, db, csrf_token)
-    try:
-        with transaction(db):
-            reviewing.accept_application(db, actor=caller.actor, number=number, note=note)
-    except SHOWN_ON_PAGE as problem:
-        return _shown(request, db, caller, number, problem)
-    return redirect(_url(number))
+@dataclass(frozen=True)
+class _Sent:
+    """What the application page's forms send (each form its own fields; the others stay empty)."""
+
+    note: str
+    decision_text: str
+    reasons: str
+    answer: str
+    material_position: list[int]
+    material_detail: list[str]
+    others: str
+
+    def supplement_items(self) -> list[SupplementItemSpec]:
+        """One row per material (its position and what is wrong with it, empty when nothing is), and the
+        other things missing one per line: all of it goes to the applicant at once."""
+        return [
+            SupplementItemSpec(material=position, detail=detail.strip()[:1000])
+            for position, detail in zip(self.material_position, self.material_detail, strict=False)
+            if detail.strip()
+        ] + [
+            SupplementItemSpec(detail=line.strip()[:1000])
+            for line in self.others.splitlines()
+            if line.strip()
+        ]
 
 
-@router.post("/staff/services/applications/{number}/review")
-def review(request: Request, db: DB, number: str, csrf_token: Token = "", note: LongText = "") -> Response:
-    caller = _signed_in_staff(request, db, csrf_token)
-    try:
-        with transaction(db):
-            reviewing.complete_review(db, actor=caller.actor, number=number, note=note)
-    except SHOWN_ON_PAGE as problem:
-        return _shown(request, db, caller, number, problem)
-    return redirect(_url(number))
+@dataclass(frozen=True)
+class _Move:
+    act: Callable[[Session, Actor, str, _Sent, Settings, KeyStore], object]
+    anchor: str = ""  # where on the application page to land afterwards
 
 
-@router.post("/staff/services/applications/{number}/supplement")
-def request_supplement(
+# The reviewer's moves, one per form of the application page (POST /staff/services/applications/N/MOVE).
+MOVES: dict[str, _Move] = {
+    "accept": _Move(
+        lambda db, actor, n, f, s, k: reviewing.accept_application(db, actor=actor, number=n, note=f.note)
+    ),
+    "review": _Move(
+        lambda db, actor, n, f, s, k: reviewing.complete_review(db, actor=actor, number=n, note=f.note)
+    ),
+    "supplement": _Move(
+        lambda db, actor, n, f, s, k: reviewing.request_supplement(
+            db, actor=actor, number=n, items=f.supplement_items(), note=f.note
+        )
+    ),
+    "approve": _Move(
+        lambda db, actor, n, f, s, k: reviewing.approve_application(
+            db, actor=actor, number=n, keys=k, settings=s, decision_text=f.decision_text
+        )
+    ),
+    "refuse": _Move(
+        lambda db, actor, n, f, s, k: reviewing.refuse_application(
+            db, actor=actor, number=n, reasons=f.reasons.splitlines(), keys=k, settings=s
+        )
+    ),
+    "rectify": _Move(
+        lambda db, actor, n, f, s, k: ratings.rectify_rating(db, actor=actor, number=n, answer=f.answer),
+        anchor="#rating-title",
+    ),
+}
+
+
+@router.post("/staff/services/applications/{number}/{move}")
+def act(
     request: Request,
     db: DB,
     number: str,
+    move: str,
+    settings: AppSettings,
+    keys: Keys,
     csrf_token: Token = "",
+    note: LongText = "",
+    decision_text: LongText = "",
+    reasons: LongText = "",
+    answer: LongText = "",
     material_position: Annotated[list[int] | None, Form()] = None,
     material_detail: Annotated[list[str] | None, Form()] = None,
     others: LongText = "",
-    note: LongText = "",
 ) -> Response:
-    """One row per material (its position and what is wrong with it, empty when nothing is), and the
-    other things missing one per line: all of it goes to the applicant at once."""
+    """A reviewer's move on the application; a problem is shown on the application page."""
+    found = MOVES.get(move)
+    if found is None:
+        raise HTTPException(status_code=404)
     caller = _signed_in_staff(request, db, csrf_token)
-    positions, details = material_position or [], material_detail or []
-    items = [
-        SupplementItemSpec(material=position, detail=detail.strip()[:1000])
-        for position, detail in zip(positions, details, strict=False)
-        if detail.strip()
-    ] + [SupplementItemSpec(detail=line.strip()[:1000]) for line in others.splitlines() if line.strip()]
+    sent = _Sent(note, decision_text, reasons, answer, material_position or [], material_detail or [], others)
     try:
         with transaction(db):
-            reviewing.request_supplement(db, actor=caller.actor, number=number, items=items, note=note)
+            found.act(db, caller.actor, number, sent, settings, keys)
     except SHOWN_ON_PAGE as problem:
         return _shown(request, db, caller, number, problem)
-    return redirect(_url(number))
-
-
-@router.post("/staff/services/applications/{number}/approve")
-def approve(
-    request: Request,
-    db: DB,
-    number: str,
-    settings: AppSettings,
-    keys: Keys,
-    csrf_token: Token = "",
-    decision_text: LongText = "",
-) -> Response:
-    caller = _signed_in_staff(request, db, csrf_token)
-    try:
-        with transaction(db):
-            reviewing.approve_application(
-                db,
-                actor=caller.actor,
-                number=number,
-                keys=keys,
-                settings=settings,
-                decision_text=decision_text,
-            )
-    except SHOWN_ON_PAGE as problem:
-        return _shown(request, db, caller, number, problem)
-    return redirect(_url(number))
-
-
-@router.post("/staff/services/applications/{number}/refuse")
-def refuse(
-    request: Request,
-    db: DB,
-    number: str,
-    settings: AppSettings,
-    keys: Keys,
-    csrf_token: Token = "",
-    reasons: LongText = "",
-) -> Response:
-    """The reasons one per line."""
-    caller = _signed_in_staff(request, db, csrf_token)
-    try:
-        with transaction(db):
-            reviewing.refuse_application(
-                db,
-                actor=caller.actor,
-                number=number,
-                reasons=reasons.splitlines(),
-                keys=keys,
-                settings=settings,
-            )
-    except SHOWN_ON_PAGE as problem:
-        return _shown(request, db, caller, number, problem)
-    return redirect(_url(number))
-
-
-@router.post("/staff/services/applications/{number}/rectify")
-def rectify(request: Request, db: DB, number: str, csrf_token: Token = "", answer: LongText = "") -> Response:
-    caller = _signed_in_staff(request, db, csrf_token)
-    try:
-        with transaction(db):
-            ratings.rectify_rating(db, actor=caller.actor, number=number, answer=answer)
-    except SHOWN_ON_PAGE as problem:
-        return _shown(request, db, caller, number, problem)
-    return redirect(_url(number) + "#rating-title")
+    return redirect(_url(number) + found.anchor)
 
 
 @router.get("/staff/services/ratings")
