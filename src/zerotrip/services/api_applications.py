@@ -28,7 +28,6 @@ from zerotrip.services.application_schemas import (
     SubmitRequest,
     WithdrawRequest,
 )
-from zerotrip.services.errors import InvalidUpload
 from zerotrip.services.rules import RuleSetSpec
 
 router = APIRouter(prefix="/api/services", tags=["services"])
@@ -125,10 +124,7 @@ def upload(
     actor: CurrentActor,
     settings: AppSettings,
 ) -> ApplicationRead:
-    limit = settings.services.upload_max_bytes
-    content = file.file.read(limit + 1)  # one byte more tells a file that is too large
-    if len(content) > limit:
-        raise InvalidUpload.field("file", f"the file is larger than {limit} bytes")
+    content = uploads.read_sent(file.file, settings)
     with transaction(db):
         application = uploads.attach_upload(
             db,

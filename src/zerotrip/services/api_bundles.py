@@ -17,7 +17,7 @@ from zerotrip.config import Settings
 from zerotrip.db import transaction
 from zerotrip.deps import DB, AnyActor, CurrentActor, get_keys, get_settings
 from zerotrip.keys import KeyStore
-from zerotrip.services import bundle_catalogue, bundle_evidence, bundle_queries, bundles
+from zerotrip.services import bundle_catalogue, bundle_evidence, bundle_queries, bundles, uploads
 from zerotrip.services.bundle_schemas import (
     BundleApplicationPage,
     BundleApplicationRead,
@@ -30,21 +30,12 @@ from zerotrip.services.bundle_schemas import (
     BundleSubmit,
     BundleWithdraw,
 )
-from zerotrip.services.errors import InvalidUpload
 from zerotrip.services.schemas import LifeEvent
 
 router = APIRouter(prefix="/api/services/bundles", tags=["services"])
 AppSettings = Annotated[Settings, Depends(get_settings)]
 Keys = Annotated[KeyStore, Depends(get_keys)]
 Scan = Annotated[UploadFile, File(description="The scan: PDF, PNG or JPEG.")]
-
-
-def _content(file: UploadFile, settings: Settings) -> bytes:
-    limit = settings.services.upload_max_bytes
-    content = file.file.read(limit + 1)  # one byte more tells a file that is too large
-    if len(content) > limit:
-        raise InvalidUpload.field("file", f"the file is larger than {limit} bytes")
-    return content
 
 
 @router.get("", response_model=BundlePage, summary="The bundles (一件事) of the service guide")
@@ -140,7 +131,7 @@ def decline(number: str, position: int, db: DB, actor: CurrentActor) -> BundleAp
 def upload_source(
     number: str, position: int, file: Scan, db: DB, actor: CurrentActor, settings: AppSettings
 ) -> BundleApplicationRead:
-    content = _content(file, settings)
+    content = uploads.read_sent(file.file, settings)
     with transaction(db):
         found = bundle_evidence.upload_for_source(
             db,
@@ -162,7 +153,7 @@ def upload_source(
 def upload_part(
     number: str, part: int, position: int, file: Scan, db: DB, actor: CurrentActor, settings: AppSettings
 ) -> BundleApplicationRead:
-    content = _content(file, settings)
+    content = uploads.read_sent(file.file, settings)
     with transaction(db):
         found = bundle_evidence.upload_for_part(
             db,

@@ -19,9 +19,8 @@ from zerotrip.db import transaction
 from zerotrip.deps import DB, CurrentActor, get_keys, get_settings
 from zerotrip.keys import KeyStore
 from zerotrip.problems import NotFound
-from zerotrip.services import application_queries, ratings, reviewing, supplements, workflow_queries
+from zerotrip.services import application_queries, ratings, reviewing, supplements, uploads, workflow_queries
 from zerotrip.services.application_schemas import ApplicationRead
-from zerotrip.services.errors import InvalidUpload
 from zerotrip.services.workflow_schemas import (
     ApproveRequest,
     NoteRequest,
@@ -176,10 +175,7 @@ def answer_with_file(
     actor: CurrentActor,
     settings: AppSettings,
 ) -> ApplicationRead:
-    limit = settings.services.upload_max_bytes
-    content = file.file.read(limit + 1)
-    if len(content) > limit:
-        raise InvalidUpload.field("file", f"the file is larger than {limit} bytes")
+    content = uploads.read_sent(file.file, settings)
     with transaction(db):
         supplements.answer_with_file(
             db,

@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
@@ -95,6 +96,16 @@ class StoredFile:
     content_type: str
     size: int
     sha256: str
+
+
+def read_sent(stream: BinaryIO, settings: Settings) -> bytes:
+    """The bytes of a file being received, read no further than one byte past
+    ``services.upload_max_bytes``: a larger file is refused without reading the rest. Raises InvalidUpload."""
+    limit = settings.services.upload_max_bytes
+    content = stream.read(limit + 1)
+    if len(content) > limit:
+        raise InvalidUpload.field("file", f"the file is larger than {limit} bytes")
+    return content
 
 
 def store_upload(
