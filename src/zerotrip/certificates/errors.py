@@ -92,6 +92,13 @@ class CertificateExpired(Conflict):
     title = "This certificate has expired"
 
 
+class CertificateNotVerified(Conflict):
+    """A certificate used as evidence did not verify (signature, disclosures, key binding or status)."""
+
+    slug = "certificates/certificate-not-verified"
+    title = "The certificate did not verify"
+
+
 class UseGrantNotFound(NotFound):
     """No use grant has this code (or id), or it is not the caller's (the two are not told apart)."""
 
