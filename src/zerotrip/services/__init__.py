@@ -10,7 +10,9 @@ analyses a whole catalogue; ``catalogue_csv.py`` reads and writes catalogues as 
 Applications (``applying.py``, with what they share in ``applications.py``): a citizen's draft copies the
 item's materials; ``evidence.py`` reads the datahub materials through the gateway as the one-stop service
 platform (an API client with grants, never a special case), after the applicant saw what will be read and
-consented; declined materials are uploaded (``uploads.py``, files in the data directory). ``rules.py``
+consented; ``wallet_evidence.py`` takes an e-certificate material's certificate from the applicant's own
+wallet on consent (a use grant and use through certificates, verified online); declined materials, and
+certificates the applicant lacks, are uploaded (``uploads.py``, files in the data directory). ``rules.py``
 (pure) judges an instantly approvable item's versioned rules on the fetched evidence (``instant.py``); when
 they all pass the decision letter is issued through certificates.
 

@@ -17,7 +17,7 @@ from zerotrip.datahub.api_gateway import State as Gateway
 from zerotrip.db import transaction
 from zerotrip.deps import DB, AnyActor, CurrentActor, get_keys, get_settings
 from zerotrip.keys import KeyStore
-from zerotrip.services import application_queries, applying, instant, uploads
+from zerotrip.services import application_queries, applying, instant, uploads, wallet_evidence
 from zerotrip.services.application_schemas import (
     ApplicationPage,
     ApplicationRead,
@@ -86,8 +86,18 @@ def preview_evidence(
     summary="Consent, and have the platform read the data",
 )
 def consent(
-    number: str, body: ConsentRequest, db: DB, actor: CurrentActor, settings: AppSettings, gateway: Gateway
+    number: str,
+    body: ConsentRequest,
+    db: DB,
+    actor: CurrentActor,
+    settings: AppSettings,
+    gateway: Gateway,
+    keys: Keys,
 ) -> ApplicationRead:
+    """Datahub materials are read through the gateway; e-certificate materials take the certificate
+    chosen in ``certificates`` (or the newest valid one) from your wallet, verified at once. A chosen
+    certificate that is revoked, suspended, expired or not yours is refused (409, 404) and nothing is
+    recorded."""
     with transaction(db):
         application = applying.consent_and_fetch(
             db,
@@ -96,6 +106,7 @@ def consent(
             settings=settings.services,
             positions=body.materials,
             catalogue=gateway.catalogue,
+            wallet=wallet_evidence.WalletAccess(keys=keys, settings=settings, chosen=body.certificates),
         )
         return application_queries.application_read(db, application, actor=actor)
 

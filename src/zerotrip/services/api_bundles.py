@@ -17,7 +17,14 @@ from zerotrip.config import Settings
 from zerotrip.db import transaction
 from zerotrip.deps import DB, AnyActor, CurrentActor, get_keys, get_settings
 from zerotrip.keys import KeyStore
-from zerotrip.services import bundle_catalogue, bundle_evidence, bundle_queries, bundles, uploads
+from zerotrip.services import (
+    bundle_catalogue,
+    bundle_evidence,
+    bundle_queries,
+    bundles,
+    uploads,
+    wallet_evidence,
+)
 from zerotrip.services.bundle_schemas import (
     BundleApplicationPage,
     BundleApplicationRead,
@@ -103,11 +110,18 @@ def preview(number: str, db: DB, actor: CurrentActor, settings: AppSettings) -> 
     summary="Consent once; each source is read once for every part",
 )
 def consent(
-    number: str, body: BundleConsent, db: DB, actor: CurrentActor, settings: AppSettings
+    number: str, body: BundleConsent, db: DB, actor: CurrentActor, settings: AppSettings, keys: Keys
 ) -> BundleApplicationRead:
+    """Consenting to every source (no ``sources``) also lets each part's e-certificate material take the
+    newest valid certificate of its type from your wallet (the preview lists them)."""
     with transaction(db):
         found = bundle_evidence.consent_bundle(
-            db, actor=actor, number=number, settings=settings.services, positions=body.sources
+            db,
+            actor=actor,
+            number=number,
+            settings=settings.services,
+            positions=body.sources,
+            wallet=wallet_evidence.WalletAccess(keys=keys, settings=settings),
         )
         return bundle_queries.bundle_application_read(db, found)
 

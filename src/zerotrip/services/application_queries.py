@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from zerotrip.identity.actor import ANONYMOUS, Actor
 from zerotrip.identity.models import Organisation
+from zerotrip.services import wallet_evidence
 from zerotrip.services.application_schemas import (
     ApplicationRead,
     ApplicationSummary,
@@ -132,6 +133,7 @@ def application_read(db: Session, application: Application, *, actor: Actor = AN
                 upload_size=ev.upload_size,
                 note=ev.note,
                 needs_upload=needs_upload(ev),
+                certificate=wallet_evidence.used_certificate(ev),
             )
             for ev in evidence
         ],

@@ -33,6 +33,11 @@ class ConsentRequest(BaseModel):
         description="Positions of the materials to fetch; none means every material still waiting for "
         "consent.",
     )
+    certificates: dict[int, str] = Field(
+        {},
+        description="For e-certificate materials: material position → the number of the certificate in your "
+        "wallet to use (by default the newest valid one the preview suggests).",
+    )
 
 
 class SubmitRequest(BaseModel):
@@ -56,6 +61,37 @@ class FieldTitleRead(BaseModel):
     title: str
 
 
+WalletStatus = Literal["valid", "expired", "suspended", "revoked"]
+
+
+class WalletCertificateOption(BaseModel):
+    """One of the applicant's certificates of a material's type, before consent (no field values)."""
+
+    number: str
+    issuer_name: str
+    issued_at: datetime
+    valid_until: datetime | None
+    status: WalletStatus
+    is_usable: bool
+    refusal: str | None = Field(None, description="Why it cannot be used (revoked, suspended, expired).")
+
+
+class UsedCertificateRead(BaseModel):
+    """The certificate used as a material's evidence, as verified at consent."""
+
+    number: str
+    certificate_type: str
+    type_name: str
+    issuer_name: str
+    kid: str = Field(description="The issuer's key that signed it.")
+    issued_at: datetime
+    valid_until: datetime | None
+    status: str = Field(description="The verification's verdict at consent: valid.")
+    verified_at: datetime
+    fields: list[FieldTitleRead] = Field(description="The fields used, labelled.")
+    values: dict[str, Any] = Field(description="The values of the fields used (holder's name and ID too).")
+
+
 class MaterialPreview(BaseModel):
     """One material before anything is read: what will be fetched from whom, and why."""
 
@@ -73,6 +109,15 @@ class MaterialPreview(BaseModel):
         True, description="False when the platform may not read it: upload the material instead."
     )
     commitment: str | None = None
+    certificates: list[WalletCertificateOption] = Field(
+        [], description="E-certificate materials: your certificates of the type, newest first."
+    )
+    suggested_certificate: str | None = Field(
+        None, description="E-certificate materials: the one used unless you choose another."
+    )
+    certificate: UsedCertificateRead | None = Field(
+        None, description="E-certificate materials: the certificate attached after your consent."
+    )
 
 
 class EvidencePreview(BaseModel):
@@ -101,13 +146,16 @@ class EvidenceRead(BaseModel):
     upload_size: int | None
     note: str | None
     needs_upload: bool
+    certificate: UsedCertificateRead | None = Field(
+        None, description="The e-certificate from the applicant's wallet used as this material's evidence."
+    )
 
 
 class FormFieldRead(BaseModel):
     name: str
     label: str
     value: Any
-    source: Literal["datahub", "identity", "applicant"]
+    source: Literal["datahub", "certificate", "identity", "applicant"]
     source_label: str | None
     source_date: datetime | None
     is_locked: bool

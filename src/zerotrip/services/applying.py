@@ -12,8 +12,10 @@ representative of):
 3. ``consent_and_fetch`` reads each consented material through the datahub gateway as the one-stop service
    platform, for the item's purpose and on behalf of this application's number, so the reads are audited
    under the applicant and show in their data-use log; it prefills the form from what was read and locks
-   those fields, each with its source department and date. ``decline_consent`` reads nothing: the
-   material must be uploaded instead (``uploads.attach_upload``), and a person will review the application.
+   those fields, each with its source department and date; an e-certificate material takes the
+   applicant's own certificate from their wallet (``wallet_evidence.py``). ``decline_consent`` reads
+   nothing: the material must be uploaded instead (``uploads.attach_upload``), and a person will review
+   the application.
 4. ``submit_application`` checks that every required material has something for it, takes the pledge for
    the item's commitments, and submits; an instantly approvable item is then decided (``instant.py``).
 
@@ -38,7 +40,7 @@ from zerotrip.identity import queries as identity_queries
 from zerotrip.identity.actor import Actor
 from zerotrip.keys import KeyStore
 from zerotrip.problems import FieldError, ValidationFailed
-from zerotrip.services import applications, instant, routing, rules, workflow
+from zerotrip.services import applications, instant, routing, rules, wallet_evidence, workflow
 from zerotrip.services import evidence as evidence_source
 from zerotrip.services.application_schemas import EvidencePreview, FieldTitleRead, MaterialPreview
 from zerotrip.services.applications import FETCHED_KINDS, needs_upload
@@ -269,7 +271,9 @@ def preview_evidence(
                 }
             )
         elif ev.source_kind == "certificate":
-            preview = preview.model_copy(update={"resource_code": ev.source_ref, "is_available": False})
+            preview = wallet_evidence.preview_material(
+                db, actor=actor, application=application, ev=ev, preview=preview, now=clock.now()
+            )
         elif ev.source_kind == "commitment":
             preview = preview.model_copy(update={"commitment": _commitment_text(db, item, ev.position)})
         materials.append(preview)
@@ -290,13 +294,17 @@ def consent_and_fetch(
     settings: ServicesSettings,
     positions: Sequence[int] | None = None,
     catalogue: CatalogueCache | None = None,
+    wallet: wallet_evidence.WalletAccess | None = None,
 ) -> Application:
     """Record the applicant's consent for the materials at ``positions`` (none: every one still waiting)
     and read each through the datahub gateway as the one-stop service platform, for the item's purpose
-    and on behalf of this application, so each read is audited under the applicant. Prefills and locks the
-    form from what was read. A material the platform may not read becomes an upload. Raises
-    ApplicationNotFound, ApplicationClosed, ValidationFailed (a position that takes no consent).
-    ``catalogue`` is the worker's gateway catalogue (resources described without reading them again)."""
+    and on behalf of this application, so each read is audited under the applicant; an e-certificate
+    material takes the chosen (or newest valid) certificate from the applicant's wallet
+    (``wallet_evidence.attach``; without ``wallet`` it is uploaded). Prefills and locks the form from what
+    was read. A material the platform may not read becomes an upload. Raises ApplicationNotFound,
+    ApplicationClosed, ValidationFailed (a position that takes no consent), and the certificate problems
+    of ``wallet_evidence.attach`` for a chosen certificate that cannot be used. ``catalogue`` is the
+    worker's gateway catalogue (resources described without reading them again)."""
     application = applications.own_draft(db, actor, number)
     item = db.get_one(Item, application.item_id)
     chosen = _consentable(db, application, positions)
@@ -311,6 +319,13 @@ def consent_and_fetch(
     read_from: list[int] = []
     for ev, (source, result, unavailable) in zip(chosen, fetched, strict=True):
         ev.consent, ev.consented_at = "given", now
+        if ev.source_kind == "certificate":
+            if wallet_evidence.attach(
+                db, actor=actor, application=application, ev=ev, wallet=wallet, purpose=purpose, now=now
+            ):
+                prefill(db, application, ev, titles={}, source="certificate")
+                read_from.append(ev.position)
+            continue
         if unavailable is not None:
             ev.state, ev.note = "unavailable", unavailable
             continue
@@ -479,7 +494,7 @@ def _fetch(
     """Read one consented material through the gateway without changing it: what describes its source,
     what was read, or why it could not be read."""
     if ev.source_kind == "certificate":
-        return None, None, "e-certificates are not fetched from the wallet yet"
+        return None, None, "e-certificates are taken from the wallet (wallet_evidence), not read here"
     source = evidence_source.describe_source(db, ev.source_ref or "", catalogue=catalogue)
     if source is None or not _subject_fits(application, source.subject_kind):
         return source, None, "the data resource does not hold data about the applicant"
@@ -516,13 +531,18 @@ def _commitment_text(db: Session, item: Item, position: int) -> str | None:
     return None
 
 
-def prefill(db: Session, application: Application, ev: Evidence, *, titles: dict[str, str]) -> None:
-    """Form fields from what one material's read established, locked, with their source and date. A
-    material is read once (declining drops its fields, and a declined material is not read again), so
-    there are no earlier fields of it to replace."""
+def prefill(
+    db: Session, application: Application, ev: Evidence, *, titles: dict[str, str], source: str = "datahub"
+) -> None:
+    """Form fields from what one material's read established, locked, with their source and date (for a
+    certificate: its type and issuer, and its issue date). A material is read once (declining drops its
+    fields, and a declined material is not read again), so there are no earlier fields of it to replace."""
     fetched = evidence_source.fetched(ev)
     if fetched is None:
         return
+    source_label = ev.source_org_name
+    if source == "certificate":
+        titles, source_label = wallet_evidence.field_titles(ev), wallet_evidence.form_label(ev)
     for offset, (name, label, value) in enumerate(form_values(fetched, ev.material_name, titles)):
         db.add(
             FormField(
@@ -531,8 +551,8 @@ def prefill(db: Session, application: Application, ev: Evidence, *, titles: dict
                 name=f"{ev.position}.{name}",
                 label=label,
                 value=value,
-                source="datahub",
-                source_label=ev.source_org_name,
+                source=source,
+                source_label=source_label,
                 source_date=ev.source_updated_at,
                 is_locked=True,
                 material_position=ev.position,

@@ -6,7 +6,8 @@
    platform, for the bundle's purpose and on behalf of the bundle's number (so the applicant's data-use log
    shows one read per source), under grants for that purpose (``request_bundle_grants``), and hands each
    part exactly its own fields of what was read, prefilling and locking its form. The parts' e-certificate
-   materials take the consent too (they are uploaded until the wallet is read).
+   materials take the consent too: each takes the newest valid certificate of its type from the applicant's
+   wallet (``wallet_evidence.attach``, as a single application's do), or is uploaded without one.
 3. ``decline_bundle_source`` reads nothing; the source is uploaded once (``upload_for_source``) and the file
    goes to every part that reads it. A part's own uploads go to it (``upload_for_part``).
 
@@ -16,6 +17,7 @@ caller commits.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,12 +29,17 @@ from zerotrip.common import clock
 from zerotrip.config import DatahubSettings, ServicesSettings, Settings
 from zerotrip.identity.actor import Actor
 from zerotrip.problems import ValidationFailed
-from zerotrip.services import applications, applying, bundle_progress, bundles, uploads
+from zerotrip.services import applications, applying, bundle_progress, bundles, uploads, wallet_evidence
 from zerotrip.services import evidence as evidence_source
-from zerotrip.services.application_schemas import FieldTitleRead
+from zerotrip.services.application_schemas import FieldTitleRead, MaterialPreview
 from zerotrip.services.bundle_catalogue import parts_of
 from zerotrip.services.bundle_models import Bundle, BundleApplication, BundleMember, BundleSource
-from zerotrip.services.bundle_schemas import BundlePreview, CommitmentRead, SourcePreview
+from zerotrip.services.bundle_schemas import (
+    BundlePreview,
+    CommitmentRead,
+    PartCertificatePreview,
+    SourcePreview,
+)
 from zerotrip.services.errors import InvalidUpload
 from zerotrip.services.models import Evidence, FormField, Item
 from zerotrip.services.queries import list_materials
@@ -40,7 +47,6 @@ from zerotrip.services.queries import list_materials
 CONSENTED = "services.bundle_application.consented"
 CONSENT_DECLINED = "services.bundle_application.consent_declined"
 UPLOADED = "services.bundle_application.uploaded"
-NOT_FROM_WALLET = "e-certificates are not fetched from the wallet yet"
 
 
 def purpose_of_bundle(bundle: Bundle) -> str:
@@ -113,6 +119,29 @@ def preview_bundle(db: Session, *, actor: Actor, number: str, settings: Services
             for m in materials[item.id]
             if m.source_kind == "commitment"
         )
+    certificates = [
+        PartCertificatePreview(
+            part=names[member.position],
+            part_position=member.position,
+            material=wallet_evidence.preview_material(
+                db,
+                actor=actor,
+                application=application,
+                ev=ev,
+                preview=MaterialPreview(
+                    position=ev.position,
+                    name=ev.material_name,
+                    source_kind=ev.source_kind,
+                    state=ev.state,
+                    consent=ev.consent,
+                ),
+                now=clock.now(),
+            ),
+        )
+        for member, application in parts
+        for ev in applications.evidence_of(db, application)
+        if ev.source_kind == "certificate"
+    ]
     return BundlePreview(
         number=bundle_application.number,
         consumer=evidence_source.CONSUMER_NAME,
@@ -120,6 +149,7 @@ def preview_bundle(db: Session, *, actor: Actor, number: str, settings: Services
         legal_basis=evidence_source.LEGAL_BASIS,
         sources=previews,
         commitments=commitments,
+        certificates=certificates,
     )
 
 
@@ -130,12 +160,15 @@ def consent_bundle(
     number: str,
     settings: ServicesSettings,
     positions: Sequence[int] | None = None,
+    wallet: wallet_evidence.WalletAccess | None = None,
 ) -> BundleApplication:
     """Record the applicant's consent for the sources at ``positions`` (none: every one still waiting),
     read each once through the gateway for the bundle's purpose and on behalf of the bundle, and hand each
-    part its fields (prefilled and locked in its form). The parts' e-certificate materials take the consent
-    too. A source the platform may not read becomes an upload. Raises BundleApplicationNotFound,
-    ApplicationClosed, ValidationFailed (a position that is not a source waiting for consent)."""
+    part its fields (prefilled and locked in its form). With every source (``positions`` none), the parts'
+    e-certificate materials take the consent too, each the newest valid certificate of its type from the
+    applicant's wallet (without ``wallet``, or without one, it is uploaded). A source the platform may not
+    read becomes an upload. Raises BundleApplicationNotFound, ApplicationClosed, ValidationFailed (a
+    position that is not a source waiting for consent)."""
     bundle_application = bundles.own_bundle_draft(db, actor, number)
     bundle = db.get_one(Bundle, bundle_application.bundle_id)
     purpose = purpose_of_bundle(bundle)
@@ -184,15 +217,26 @@ def consent_bundle(
                 ev.fetched_at = now
                 assert found is not None
                 applying.prefill(db, parts[part], ev, titles=found.field_titles)
-    # The wallet is not read yet: an e-certificate material takes the consent and is uploaded.
+    # Each part's e-certificate materials: the newest valid certificate of the type from the wallet (the
+    # bundle's one consent covers them; a choice per part is not offered), else an upload.
     certificates = 0
     if positions is None:
+        unchosen = dataclasses.replace(wallet, chosen={}) if wallet is not None else None
         for application in parts.values():
             for ev in applications.evidence_of(db, application):
                 if ev.source_kind == "certificate" and ev.consent is None:
                     ev.consent, ev.consented_at = "given", now
-                    ev.state, ev.note = "unavailable", NOT_FROM_WALLET
-                    certificates += 1
+                    if wallet_evidence.attach(
+                        db,
+                        actor=actor,
+                        application=application,
+                        ev=ev,
+                        wallet=unchosen,
+                        purpose=purpose,
+                        now=now,
+                    ):
+                        applying.prefill(db, application, ev, titles={}, source="certificate")
+                        certificates += 1
     for part, application in parts.items():
         application.updated_at = now
         read_for = [pos for s in chosen for p, pos in s.feeds if p == part]

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from zerotrip.services.application_schemas import USCC, FieldTitleRead, FormFieldRead
+from zerotrip.services.application_schemas import USCC, FieldTitleRead, FormFieldRead, MaterialPreview
 from zerotrip.services.bundle_rules import CombinedStatus, PartStatus
 from zerotrip.services.schemas import ITEM_CODE, DepartmentRef, LifeEvent, ReasonRead, SourceSpec
 
@@ -162,6 +162,15 @@ class CommitmentRead(BaseModel):
     text: str
 
 
+class PartCertificatePreview(BaseModel):
+    """A part's e-certificate material: the applicant's certificates of its type (the suggested one is used
+    on consent), or the one attached."""
+
+    part: str = Field(description="The part's item name.")
+    part_position: int
+    material: MaterialPreview
+
+
 class BundlePreview(BaseModel):
     number: str
     consumer: str = Field(description="Who reads: the one-stop service platform.")
@@ -169,6 +178,9 @@ class BundlePreview(BaseModel):
     legal_basis: str
     sources: list[SourcePreview]
     commitments: list[CommitmentRead]
+    certificates: list[PartCertificatePreview] = Field(
+        [], description="The parts' e-certificate materials, taken from your wallet on consent."
+    )
 
 
 class BundleSourceRead(BaseModel):

@@ -193,7 +193,7 @@ APPLICANT_KINDS = ("person", "enterprise")
 # What happened to one material's evidence.
 EVIDENCE_STATES = (
     "pending",  # waiting: consent, an upload, the pledge
-    "fetched",  # read through the datahub gateway
+    "fetched",  # read through the datahub gateway, or a certificate used from the applicant's wallet
     "unavailable",  # the platform could not read it (no grant, another kind of subject): upload instead
     "uploaded",  # the applicant sent a file
     "pledged",  # the applicant signed the commitment (告知承诺)
@@ -201,7 +201,7 @@ EVIDENCE_STATES = (
     "onsite",  # shown in person at acceptance
 )
 CONSENTS = ("given", "declined")
-FIELD_SOURCES = ("datahub", "identity", "applicant")
+FIELD_SOURCES = ("datahub", "certificate", "identity", "applicant")
 
 
 class RuleSet(Base):
@@ -341,7 +341,7 @@ class FormField(Base):
     name: Mapped[str] = mapped_column(String(120), nullable=False)
     label: Mapped[str] = mapped_column(String(200), nullable=False)
     value: Mapped[Any] = mapped_column(JSONType, nullable=True)
-    source: Mapped[str] = mapped_column(String(10), nullable=False)
+    source: Mapped[str] = mapped_column(String(12), nullable=False)
     source_label: Mapped[str | None] = mapped_column(String(120))
     source_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
     is_locked: Mapped[bool] = mapped_column(Boolean, nullable=False)

@@ -72,8 +72,15 @@ def source_problem(
             return "field names are lower-case identifiers"
         if len(set(fields)) != len(fields):
             return "a field is named twice"
+    elif kind == "certificate":
+        if exists:
+            return "exists is for datahub sources"
+        if any(not FIELD_NAME.fullmatch(name) for name in fields):
+            return "field names are lower-case identifiers"
+        if len(set(fields)) != len(fields):
+            return "a field is named twice"
     elif fields or exists:
-        return "fields and exists are for datahub sources"
+        return "fields are for datahub and certificate sources, exists for datahub sources"
     if held_by is not None:
         if kind not in ("upload", "onsite"):
             return "held_by is for uploads and on-site materials"
@@ -98,7 +105,11 @@ class SourceSpec(BaseModel):
         description="The certificate type code, the datahub resource code, or the code of the item whose "
         "result this is.",
     )
-    fields: list[str] = Field([], description="datahub: the fields read.")
+    fields: list[str] = Field(
+        [],
+        description="datahub: the fields read; certificate: the certificate's fields used (prefilled into "
+        "the form; none: the whole certificate, nothing prefilled).",
+    )
     exists: bool = Field(False, description="datahub: only whether a record about the applicant exists.")
     commitment: str | None = Field(None, max_length=2000, description="commitment: the text pledged.")
     held_by: str | None = Field(
