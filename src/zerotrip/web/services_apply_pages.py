@@ -15,10 +15,11 @@ from zerotrip.db import transaction
 from zerotrip.deps import Caller, get_keys, get_settings, resolve_caller
 from zerotrip.keys import KeyStore
 from zerotrip.problems import Problem
-from zerotrip.services import applications, applying, uploads
+from zerotrip.services import applications, applying, uploads, wallet_evidence
 from zerotrip.services.errors import ApplicationClosed, EvidenceIncomplete, InvalidUpload
 from zerotrip.web import csrf
 from zerotrip.web import services_apply_views as views
+from zerotrip.web import services_wallet_views as wallet_views
 from zerotrip.web.auth_pages import CITIZEN
 from zerotrip.web.datahub_text import ProblemView
 from zerotrip.web.page_kit import DB, check_citizen, sign_in_first
@@ -31,7 +32,14 @@ Token = Annotated[str, Form()]
 Flag = Annotated[str, Form()]
 PageQuery = Annotated[int, Query(ge=1, le=100_000)]
 # What a form on the application page may fail with and show on the page, instead of an error page.
-SHOWN_ON_PAGE = (EvidenceIncomplete, InvalidUpload, ApplicationClosed)
+SHOWN_ON_PAGE: tuple[type[Problem], ...] = (
+    EvidenceIncomplete,
+    InvalidUpload,
+    ApplicationClosed,
+    *wallet_views.REFUSED,
+)
+# The certificate chosen for an e-certificate material: "POSITION NUMBER", one select per material.
+Choices = Annotated[list[str], Form()]
 
 
 def application_url(number: str) -> str:
@@ -106,8 +114,22 @@ def application(request: Request, db: DB, number: str, settings: AppSettings) ->
 
 
 @router.post("/me/applications/{number}/consent")
-def consent(request: Request, db: DB, number: str, settings: AppSettings, csrf_token: Token = "") -> Response:
+def consent(
+    request: Request,
+    db: DB,
+    number: str,
+    settings: AppSettings,
+    keys: Keys,
+    csrf_token: Token = "",
+    certificate: Choices = [],  # noqa: B006 - FastAPI copies the default
+) -> Response:
     caller = signed_in_citizen(request, db, csrf_token)
+    chosen = {}
+    for choice in certificate:
+        position, _, chosen_number = choice.partition(" ")
+        if position.isdigit() and chosen_number:
+            chosen[int(position)] = chosen_number
+    wallet = wallet_evidence.WalletAccess(keys=keys, settings=settings, chosen=chosen)
     try:
         with transaction(db):
             applying.consent_and_fetch(
@@ -116,6 +138,7 @@ def consent(request: Request, db: DB, number: str, settings: AppSettings, csrf_t
                 number=number,
                 settings=settings.services,
                 catalogue=worker_state(request.app.state).catalogue,
+                wallet=wallet,
             )
     except SHOWN_ON_PAGE as problem:
         return show_problem(request, db, caller, number, settings, problem)

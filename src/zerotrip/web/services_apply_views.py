@@ -15,6 +15,13 @@ from zerotrip.services.application_schemas import ApplicationRead, EvidencePrevi
 from zerotrip.web.datahub_text import Detail, ProblemView, Text
 from zerotrip.web.i18n import N_
 from zerotrip.web.page_kit import Pager, china_date, china_time, pager
+from zerotrip.web.services_wallet_views import (
+    NO_VALID_CERTIFICATE,
+    REFUSED,
+    CertificateMaterialView,
+    certificate_materials,
+    refused,
+)
 from zerotrip.web.services_workflow_views import WorkflowPanel, workflow_panel
 from zerotrip.web.views import mask_resident_id
 
@@ -94,6 +101,7 @@ class FieldView:
     source: str | None  # the department the value came from; None: the applicant's verified identity
     source_date: str
     is_locked: bool
+    is_certificate: bool = False  # from an e-certificate: source_date is its issue date
 
 
 @dataclass(frozen=True)
@@ -142,6 +150,7 @@ class ApplicationView:
     purpose: str
     legal_basis: str
     sources: tuple[SourceView, ...]
+    certificates: tuple[CertificateMaterialView, ...]  # e-certificate materials from the wallet
     is_consent_needed: bool
     form: tuple[FieldView, ...]
     uploads: tuple[UploadView, ...]
@@ -193,6 +202,8 @@ def _view(read: ApplicationRead, preview: EvidencePreview | None) -> Application
             name=ev.name,
             reason=N_("You did not let the platform fetch it")
             if ev.consent == "declined"
+            else NO_VALID_CERTIFICATE
+            if ev.source_kind == "certificate"
             else N_("The platform cannot fetch it")
             if ev.source_kind != "upload"
             else N_("Asked for as a scan"),
@@ -208,6 +219,7 @@ def _view(read: ApplicationRead, preview: EvidencePreview | None) -> Application
         if m.source_kind == "commitment"
     )
     rules = tuple(rule_view(r.rule, r.passed, r.actual, r.reason) for r in read.rule_results or [])
+    certificates = certificate_materials(read, preview)
     return ApplicationView(
         number=read.number,
         item_code=read.item_code,
@@ -230,7 +242,8 @@ def _view(read: ApplicationRead, preview: EvidencePreview | None) -> Application
         purpose=preview.purpose if preview else "",
         legal_basis=preview.legal_basis if preview else "",
         sources=tuple(sources),
-        is_consent_needed=any(s.is_waiting for s in sources),
+        certificates=certificates,
+        is_consent_needed=any(s.is_waiting for s in sources) or any(c.is_waiting for c in certificates),
         form=tuple(field_view(f) for f in read.form),
         uploads=uploads,
         commitments=commitments,
@@ -269,9 +282,10 @@ def field_view(f: FormFieldRead) -> FieldView:
         suffix=suffix,
         value="" if value is None else str(value),
         value_text=_yes_no(f.name, value),
-        source=f.source_label if f.source == "datahub" else None,
+        source=f.source_label if f.source in ("datahub", "certificate") else None,
         source_date=china_date(f.source_date),
         is_locked=f.is_locked,
+        is_certificate=f.source == "certificate",
     )
 
 
@@ -288,6 +302,8 @@ def rule_view(rule: dict[str, object], passed: bool, actual: object, reason: str
 
 def problem(found: Problem, read: ApplicationView | None = None) -> ProblemView:
     """A problem of a form on the application page, in words the page can translate."""
+    if isinstance(found, REFUSED):
+        return refused(found)
     names = {u.position: u.name for u in read.uploads} if read else {}
     sources = {s.position: s.name for s in read.sources} if read else {}
     details: list[Detail] = []

@@ -15,7 +15,7 @@ from zerotrip.db import transaction
 from zerotrip.deps import Caller, get_keys, get_settings, resolve_caller
 from zerotrip.keys import KeyStore
 from zerotrip.problems import Problem, ValidationFailed
-from zerotrip.services import bundle_evidence, bundles
+from zerotrip.services import bundle_evidence, bundles, wallet_evidence
 from zerotrip.services.applications import normalise_number
 from zerotrip.services.errors import ApplicationClosed, EvidenceIncomplete, InvalidUpload
 from zerotrip.services.models import LIFE_EVENTS
@@ -134,11 +134,16 @@ def bundle_application(request: Request, db: DB, number: str, settings: AppSetti
 
 
 @router.post("/me/bundles/{number}/consent")
-def consent(request: Request, db: DB, number: str, settings: AppSettings, csrf_token: Token = "") -> Response:
+def consent(
+    request: Request, db: DB, number: str, settings: AppSettings, keys: Keys, csrf_token: Token = ""
+) -> Response:
     caller = _signed_in_citizen(request, db, csrf_token)
+    wallet = wallet_evidence.WalletAccess(keys=keys, settings=settings)
     try:
         with transaction(db):
-            bundle_evidence.consent_bundle(db, actor=caller.actor, number=number, settings=settings.services)
+            bundle_evidence.consent_bundle(
+                db, actor=caller.actor, number=number, settings=settings.services, wallet=wallet
+            )
     except SHOWN_ON_PAGE as problem:
         return _shown(request, db, caller, number, settings, problem)
     return redirect(_url(number) + "#form-title")

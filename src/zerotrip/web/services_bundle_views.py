@@ -31,6 +31,7 @@ from zerotrip.web.services_apply_views import (
     field_view,
 )
 from zerotrip.web.services_views import MaterialView, Names, VisitView, material_view, reason_text
+from zerotrip.web.services_wallet_views import CertificateMaterialView, part_materials
 
 PER_PAGE = 20
 COMBINED_LABELS = {
@@ -243,6 +244,7 @@ class BundleApplicationView:
     purpose: str
     legal_basis: str
     sources: tuple[SourceView, ...]
+    certificates: tuple[CertificateMaterialView, ...]  # the parts' e-certificate materials (a draft's)
     is_consent_needed: bool
     form: tuple[FieldView, ...]
     uploads: tuple[UploadView, ...]
@@ -284,6 +286,7 @@ def _view(read: BundleApplicationRead, preview: BundlePreview | None) -> BundleA
         )
         for s in read.sources
     )
+    certificates = part_materials(preview.certificates) if preview else ()
     return BundleApplicationView(
         number=read.number,
         bundle_code=read.bundle_code,
@@ -300,7 +303,8 @@ def _view(read: BundleApplicationRead, preview: BundlePreview | None) -> BundleA
         purpose=preview.purpose if preview else "",
         legal_basis=preview.legal_basis if preview else "",
         sources=sources,
-        is_consent_needed=any(s.is_waiting for s in sources),
+        certificates=certificates,
+        is_consent_needed=any(s.is_waiting for s in sources) or any(c.is_waiting for c in certificates),
         form=tuple(field_view(f) for f in read.form),
         uploads=tuple(
             UploadView(

@@ -25,6 +25,7 @@ from zerotrip.web.services_apply_views import (
     rule_view,
 )
 from zerotrip.web.services_bundle_views import COMBINED_LABELS, COMBINED_TONES, PART_LABELS
+from zerotrip.web.services_wallet_views import UsedCertificateView, used_view
 from zerotrip.web.services_workflow_views import WorkflowPanel, workflow_panel
 
 PER_PAGE = 20
@@ -152,6 +153,7 @@ class EvidenceRow:
     upload_name: str | None
     file_url: str | None
     note: str | None
+    certificate: UsedCertificateView | None = None  # the e-certificate used from the applicant's wallet
 
 
 @dataclass(frozen=True)
@@ -274,6 +276,7 @@ def application(db: Session, actor: Actor, number: str) -> ReviewView:
                 upload_name=ev.upload_name,
                 file_url=f"{base}/{ev.position}/file" if ev.upload_name else None,
                 note=ev.note,
+                certificate=used_view(ev.certificate) if ev.certificate else None,
             )
             for ev in read.evidence
         ),
