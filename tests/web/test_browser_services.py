@@ -23,6 +23,7 @@ from zerotrip.app import create_app
 from zerotrip.config import Settings
 from zerotrip.db import transaction
 from zerotrip.demo.seed import DemoLogin, seed_demo
+from zerotrip.demo.services import MATERNITY_ALLOWANCE
 
 from .live import CHROMIUM, PHONE, serve
 
@@ -153,6 +154,49 @@ def test_a_demo_citizen_withdraws_from_the_housing_fund_without_a_trip_an_upload
             expect(use).to_contain_text("一站式服务平台")
             expect(use).to_contain_text(ITEM)
         page.screenshot(path=str(shots / "services-data-uses-phone.png"), full_page=True)
+    finally:
+        context.close()
+    assert not errors, errors
+
+
+def test_a_demo_citizen_uses_her_marriage_certificate_from_the_wallet_instead_of_uploading_it(
+    browser: Browser, services_server: ServicesServer, shots: Path
+) -> None:
+    """The maternity allowance asks for the marriage certificate: the demo mother holds hers, so the draft
+    lists it, the consent attaches it (verified), and the form takes her spouse's name from it."""
+    url = services_server.url
+    errors: list[str] = []
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", device_scale_factor=2)
+    try:
+        page = context.new_page()
+        watch(page, errors)
+        page.goto(f"{url}/login")
+        page.get_by_label("手机号码或公民身份号码").fill(services_server.mother.login_name)
+        page.get_by_label("密码").fill(services_server.mother.password)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url(f"{url}/me")
+        page.goto(f"{url}/services/items/{MATERNITY_ALLOWANCE}")
+        expect(page.locator("#trip-count")).to_have_text("0")
+        page.get_by_role("button", name="在线办理").click()
+        page.wait_for_url(re.compile(r".*/me/applications/BJ[0-9A-Z]{10}$"))
+
+        card = page.locator("#certificate-0")
+        expect(card.locator(".certificate-type")).to_have_text("结婚证")
+        expect(card.locator(".source-department")).to_have_text("浙江省民政厅")
+        expect(card).to_contain_text("配偶姓名")
+        expect(card.locator(".wallet-certificates tr.usable")).to_have_count(1)
+        expect(card.get_by_label("使用的证照")).to_be_visible()
+        page.screenshot(path=str(shots / "services-wallet-consent-phone.png"), full_page=True)
+        page.get_by_role("button", name="同意并获取我的数据").click()
+        page.wait_for_url(re.compile(r".*#form-title$"))
+
+        expect(page.locator("#certificate-0 .source-state")).to_contain_text("核验并使用")
+        spouse = page.locator("#prefilled tr", has_text="配偶姓名")
+        expect(spouse).to_contain_text("结婚证（浙江省民政厅）")
+        expect(spouse).to_contain_text("已锁定")
+        expect(spouse).to_contain_text("颁发于")
+        assert page.locator("input[type=file]").count() == 0, "the certificate is not uploaded"
+        page.screenshot(path=str(shots / "services-wallet-form-phone.png"), full_page=True)
     finally:
         context.close()
     assert not errors, errors

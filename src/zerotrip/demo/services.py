@@ -55,14 +55,16 @@ VACCINATION_CERTIFICATE = f"{COUNTY}-health-0002"
 TAX_CLEARANCE = f"{COUNTY}-tax-0002"
 SCHOOL_CHECK = f"{COUNTY}-health-0003"
 RESALE_TAX = f"{CITY}-tax-0001"
+MATERNITY_ALLOWANCE = f"{COUNTY}-medical-0002"  # the marriage certificate comes from the wallet
 
 
 # -- how materials are sourced ----------------------------------------------------------------------
 
 
-def cert(name: str, type_code: str, description: str = "") -> MaterialSpec:
+def cert(name: str, type_code: str, *fields: str, description: str = "") -> MaterialSpec:
+    """A certificate from the applicant's wallet; ``fields`` are the certificate's fields the form takes."""
     assert type_code in CERTIFICATE_TYPES, type_code
-    source = SourceSpec(kind="certificate", ref=type_code)
+    source = SourceSpec(kind="certificate", ref=type_code, fields=list(fields))
     return MaterialSpec(name=name, description=description, source=source)
 
 
@@ -217,7 +219,7 @@ def _newborn_bundle() -> list[DemoItem]:
             (
                 prior("出生医学证明", BIRTH_CERTIFICATE),
                 data("父母户籍信息", HOUSEHOLD, "household_no", "relation_to_head", "address"),
-                cert("父母结婚证", "marriage-certificate"),
+                cert("父母结婚证", "marriage-certificate", "spouse_name", "registered_on"),
                 pledge("随父或随母落户声明", "本人自愿申请新生儿随父（母）落户，所填信息真实。"),
             ),
             events=("birth",),
@@ -374,7 +376,7 @@ def _items() -> list[DemoItem]:
             (
                 cert("不动产权证书", "real-estate-title"),
                 data("住房公积金账户信息", FUND_ACCOUNTS, "account_no", "status", "balance"),
-                cert("结婚证", "marriage-certificate", description="已婚的提供。"),
+                cert("结婚证", "marriage-certificate", "spouse_name", description="已婚的提供。"),
                 upload("购房发票", held_by=LAND_REGISTER),
             ),
             events=("home_purchase",),
@@ -930,7 +932,10 @@ def _items() -> list[DemoItem]:
             10,
             ONLINE,
             (
-                cert("出生医学证明", "birth-medical-certificate"),
+                # The demo family's mother holds her marriage certificate in the wallet: the demo shows it
+                # fetched, verified and used to fill in the form. The birth comes from the birth register.
+                cert("结婚证", "marriage-certificate", "spouse_name", "spouse_id", "registered_on"),
+                data("新生儿出生信息", BIRTHS, "child_name", "birth_date", "hospital"),
                 data("参保信息", MEDICAL_INSURANCE, "insurance_type", "status", "employer_uscc"),
             ),
             events=("birth",),
