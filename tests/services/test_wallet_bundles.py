@@ -15,6 +15,7 @@ from zerotrip.common.checks import make_uscc
 from zerotrip.config import Settings
 from zerotrip.identity import actions
 from zerotrip.keys import KeyStore
+from zerotrip.problems import ValidationFailed
 from zerotrip.services import application_queries, bundle_evidence, bundle_queries, bundles, wallet_evidence
 
 from .bundle_world import ROOT, BundleWorld, build_bundle_world
@@ -95,3 +96,37 @@ def test_the_bundle_preview_lists_the_certificate_and_its_consent_attaches_it(
     found = bundle_queries.get_bundle_application(db, actor=mother.actor, number=number)
     read = bundle_queries.bundle_application_read(db, found)
     assert [(u.path, u.reason) for u in read.uploads] == [("parts/3/materials/2", "asked")]
+
+
+def test_declining_a_parts_certificate_uses_none_and_the_part_uploads_it(
+    db: Session, world: BundleWorld, keys: KeyStore
+) -> None:
+    mother = world.mother
+    number = bundles.start_bundle_application(db, actor=mother.actor, bundle_code=NEWBORN).number
+    bundle_evidence.decline_part_certificate(db, actor=mother.actor, number=number, part=1, position=2)
+    with pytest.raises(ValidationFailed):  # a material read for the bundle is declined through its source
+        bundle_evidence.decline_part_certificate(db, actor=mother.actor, number=number, part=1, position=1)
+    bundle_evidence.consent_bundle(
+        db,
+        actor=mother.actor,
+        number=number,
+        settings=world.settings.services,
+        wallet=wallet_evidence.WalletAccess(keys=keys, settings=world.settings),
+    )
+    assert grants.list_use_grants(db, actor=mother.actor, now=clock.now()).total == 0
+    found = bundle_queries.get_bundle_application(db, actor=mother.actor, number=number)
+    read = bundle_queries.bundle_application_read(db, found)
+    assert ("parts/1/materials/2", "declined") in [(u.path, u.reason) for u in read.uploads]
+    bundle_evidence.upload_for_part(
+        db,
+        actor=mother.actor,
+        number=number,
+        part=1,
+        position=2,
+        filename="结婚证.pdf",
+        content=b"%PDF-1.4\n%%EOF\n",
+        settings=world.settings,
+    )
+    registration = application_queries.application_read(db, parts(db, number, world)[1])
+    ev = next(e for e in registration.evidence if e.source_kind == "certificate")
+    assert (ev.consent, ev.state, ev.certificate) == ("declined", "uploaded", None)

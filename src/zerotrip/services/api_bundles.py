@@ -137,6 +137,21 @@ def decline(number: str, position: int, db: DB, actor: CurrentActor) -> BundleAp
         return bundle_queries.bundle_application_read(db, found)
 
 
+@router.post(
+    "/applications/{number}/parts/{part}/materials/{position}/decline",
+    response_model=BundleApplicationRead,
+    summary="Decline using a certificate from your wallet for one part's material (it is uploaded instead)",
+)
+def decline_certificate(
+    number: str, part: int, position: int, db: DB, actor: CurrentActor
+) -> BundleApplicationRead:
+    with transaction(db):
+        found = bundle_evidence.decline_part_certificate(
+            db, actor=actor, number=number, part=part, position=position
+        )
+        return bundle_queries.bundle_application_read(db, found)
+
+
 @router.put(
     "/applications/{number}/sources/{position}/upload",
     response_model=BundleApplicationRead,

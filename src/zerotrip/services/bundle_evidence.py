@@ -302,6 +302,50 @@ def decline_bundle_source(db: Session, *, actor: Actor, number: str, position: i
     return bundle_application
 
 
+def decline_part_certificate(
+    db: Session, *, actor: Actor, number: str, part: int, position: int
+) -> BundleApplication:
+    """The applicant does not let the platform use a certificate from their wallet for this part's
+    e-certificate material: none is used (one an earlier consent attached is dropped with its form fields),
+    and the material is uploaded for the part (``upload_for_part``). Raises BundleApplicationNotFound,
+    ApplicationClosed, ValidationFailed (no such part or material, not an e-certificate, already
+    uploaded)."""
+    bundle_application = bundles.own_bundle_draft(db, actor, number)
+    parts = {m.position: a for m, a in bundle_progress.members_with_applications(db, bundle_application)}
+    application = parts.get(part)
+    if application is None:
+        raise ValidationFailed.field("part", "the bundle has no part at this position")
+    ev = applications.evidence_at(db, application, position)
+    if ev.source_kind != "certificate" or ev.state == "uploaded" or ev.consent == "declined":
+        raise ValidationFailed.field(
+            "position", "not an e-certificate material waiting for or using a certificate"
+        )
+    now = clock.now()
+    ev.consent, ev.consented_at = "declined", now
+    ev.state, ev.note, ev.values = "pending", None, None
+    ev.source_org_name = ev.source_updated_at = ev.fetched_at = None
+    for f in db.scalars(
+        select(FormField).where(
+            FormField.application_id == application.id, FormField.material_position == position
+        )
+    ):
+        db.delete(f)
+    application.updated_at = bundle_application.updated_at = now
+    for subject_type, subject_id in (
+        ("service_application", application.number),
+        ("service_bundle_application", bundle_application.number),
+    ):
+        record_event(
+            db,
+            actor=actor.principal,
+            action=applying.CONSENT_DECLINED if subject_type == "service_application" else CONSENT_DECLINED,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            data={"part": part, "material": position, "name": ev.material_name},
+        )
+    return bundle_application
+
+
 # -- uploads ----------------------------------------------------------------------------------------------
 
 

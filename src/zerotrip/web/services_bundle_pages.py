@@ -162,6 +162,28 @@ def decline(
     return redirect(_url(number) + "#uploads-title")
 
 
+@router.post("/me/bundles/{number}/parts/{part}/materials/{position}/decline")
+def decline_certificate(
+    request: Request,
+    db: DB,
+    number: str,
+    part: int,
+    position: int,
+    settings: AppSettings,
+    csrf_token: Token = "",
+) -> Response:
+    """Do not use a certificate from the wallet for a part's e-certificate material; upload it instead."""
+    caller = _signed_in_citizen(request, db, csrf_token)
+    try:
+        with transaction(db):
+            bundle_evidence.decline_part_certificate(
+                db, actor=caller.actor, number=number, part=part, position=position
+            )
+    except SHOWN_ON_PAGE as problem:
+        return _shown(request, db, caller, number, settings, problem)
+    return redirect(_url(number) + "#uploads-title")
+
+
 def _upload(
     request: Request,
     db: DB,
