@@ -16,7 +16,7 @@ from zerotrip.datahub.uselog import list_data_uses
 from zerotrip.identity.actor import system
 from zerotrip.keys import KeyStore
 from zerotrip.problems import ValidationFailed
-from zerotrip.services import application_queries, applying, instant, uploads
+from zerotrip.services import application_queries, applying, instant, uploads, wallet_evidence
 from zerotrip.services.errors import (
     ApplicationClosed,
     ApplicationNotFound,
@@ -49,7 +49,11 @@ def apply(db: Session, world: ApplyWorld, citizen: Citizen, keys: KeyStore, **su
     """Start, consent to everything, pledge and submit."""
     application = applying.start_application(db, actor=citizen.actor, item_code=WITHDRAWAL)
     applying.consent_and_fetch(
-        db, actor=citizen.actor, number=application.number, settings=world.settings.services
+        db,
+        actor=citizen.actor,
+        number=application.number,
+        settings=world.settings.services,
+        wallet=wallet_evidence.WalletAccess(keys=keys, settings=world.settings),
     )
     return applying.submit_application(
         db,
@@ -132,12 +136,16 @@ def test_the_preview_says_what_is_read_from_whom_and_reads_nothing(
 
 
 def test_consent_reads_through_the_gateway_prefills_and_locks_the_form_and_shows_in_the_data_use_log(
-    db: Session, apply_world: ApplyWorld
+    db: Session, apply_world: ApplyWorld, keys: KeyStore
 ) -> None:
     renter = apply_world.renter
     draft = applying.start_application(db, actor=renter.actor, item_code=WITHDRAWAL)
     applying.consent_and_fetch(
-        db, actor=renter.actor, number=draft.number, settings=apply_world.settings.services
+        db,
+        actor=renter.actor,
+        number=draft.number,
+        settings=apply_world.settings.services,
+        wallet=wallet_evidence.WalletAccess(keys=keys, settings=apply_world.settings),
     )
     read = application_queries.application_read(db, draft)
     estate, accounts, contributions, _ = read.evidence
@@ -172,7 +180,11 @@ def test_consent_reads_through_the_gateway_prefills_and_locks_the_form_and_shows
     )
     # Nothing is read twice: a second consent finds nothing waiting.
     applying.consent_and_fetch(
-        db, actor=renter.actor, number=draft.number, settings=apply_world.settings.services
+        db,
+        actor=renter.actor,
+        number=draft.number,
+        settings=apply_world.settings.services,
+        wallet=wallet_evidence.WalletAccess(keys=keys, settings=apply_world.settings),
     )
     assert len(gateway_events(db, renter)) == 3
 
@@ -256,7 +268,13 @@ def test_declining_consent_reads_nothing_and_leads_to_an_upload_and_a_person(
     services = apply_world.settings.services
     draft = applying.start_application(db, actor=renter.actor, item_code=WITHDRAWAL)
     applying.decline_consent(db, actor=renter.actor, number=draft.number, position=0)
-    applying.consent_and_fetch(db, actor=renter.actor, number=draft.number, settings=services)
+    applying.consent_and_fetch(
+        db,
+        actor=renter.actor,
+        number=draft.number,
+        settings=services,
+        wallet=wallet_evidence.WalletAccess(keys=keys, settings=apply_world.settings),
+    )
     # The real-estate register was never asked.
     assert sorted(gateway_events(db, renter)) == sorted([(READ, ACCOUNTS), (READ, CONTRIBUTIONS)])
     read = application_queries.application_read(db, draft)
@@ -299,11 +317,18 @@ def test_declining_consent_reads_nothing_and_leads_to_an_upload_and_a_person(
     assert sorted(gateway_events(db, renter)) == sorted([(READ, ACCOUNTS), (READ, CONTRIBUTIONS)])
 
 
-def test_withdrawing_consent_after_a_read_drops_what_was_read(db: Session, apply_world: ApplyWorld) -> None:
+def test_withdrawing_consent_after_a_read_drops_what_was_read(
+    db: Session, apply_world: ApplyWorld, keys: KeyStore
+) -> None:
     renter = apply_world.renter
     draft = applying.start_application(db, actor=renter.actor, item_code=WITHDRAWAL)
     applying.consent_and_fetch(
-        db, actor=renter.actor, number=draft.number, settings=apply_world.settings.services, positions=[1]
+        db,
+        actor=renter.actor,
+        number=draft.number,
+        settings=apply_world.settings.services,
+        positions=[1],
+        wallet=wallet_evidence.WalletAccess(keys=keys, settings=apply_world.settings),
     )
     assert any(f.name.startswith("1.") for f in application_queries.application_read(db, draft).form)
     applying.decline_consent(db, actor=renter.actor, number=draft.number, position=1)
@@ -376,7 +401,11 @@ def test_a_material_without_a_grant_is_uploaded_instead(
     )
     assert [m.is_available for m in preview.materials] == [False, True]
     applying.consent_and_fetch(
-        db, actor=renter.actor, number=draft.number, settings=apply_world.settings.services
+        db,
+        actor=renter.actor,
+        number=draft.number,
+        settings=apply_world.settings.services,
+        wallet=wallet_evidence.WalletAccess(keys=keys, settings=apply_world.settings),
     )
     read = application_queries.application_read(db, draft)
     assert (read.evidence[0].state, read.evidence[0].needs_upload) == ("unavailable", True)
@@ -400,7 +429,7 @@ def test_a_material_without_a_grant_is_uploaded_instead(
 
 
 def test_applications_are_seen_by_their_applicant_and_the_departments_reviewers_only(
-    db: Session, apply_world: ApplyWorld
+    db: Session, apply_world: ApplyWorld, keys: KeyStore
 ) -> None:
     draft = applying.start_application(db, actor=apply_world.renter.actor, item_code=WITHDRAWAL)
     for allowed in (apply_world.renter.actor, apply_world.fund_reviewer):
@@ -415,11 +444,15 @@ def test_applications_are_seen_by_their_applicant_and_the_departments_reviewers_
     assert application_queries.list_own_applications(db, actor=apply_world.owner.actor) == ([], 0)
     with pytest.raises(ApplicationNotFound):  # a reviewer reads but does not act for the applicant
         applying.consent_and_fetch(
-            db, actor=apply_world.fund_reviewer, number=draft.number, settings=apply_world.settings.services
+            db,
+            actor=apply_world.fund_reviewer,
+            number=draft.number,
+            settings=apply_world.settings.services,
+            wallet=wallet_evidence.WalletAccess(keys=keys, settings=apply_world.settings),
         )
 
 
-def test_withdrawing_a_draft(db: Session, apply_world: ApplyWorld) -> None:
+def test_withdrawing_a_draft(db: Session, apply_world: ApplyWorld, keys: KeyStore) -> None:
     renter = apply_world.renter
     draft = applying.start_application(db, actor=renter.actor, item_code=WITHDRAWAL)
     applying.withdraw_application(db, actor=renter.actor, number=draft.number, reason="不需要了")
@@ -428,7 +461,11 @@ def test_withdrawing_a_draft(db: Session, apply_world: ApplyWorld) -> None:
     assert [(t.to_status, t.reason) for t in log] == [("draft", None), ("withdrawn", "不需要了")]
     with pytest.raises(ApplicationClosed):
         applying.consent_and_fetch(
-            db, actor=renter.actor, number=draft.number, settings=apply_world.settings.services
+            db,
+            actor=renter.actor,
+            number=draft.number,
+            settings=apply_world.settings.services,
+            wallet=wallet_evidence.WalletAccess(keys=keys, settings=apply_world.settings),
         )
     # A new draft can be started after withdrawing.
     assert applying.start_application(db, actor=renter.actor, item_code=WITHDRAWAL).id != draft.id

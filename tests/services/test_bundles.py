@@ -27,6 +27,7 @@ from zerotrip.services import (
     bundles,
     reviewing,
     supplements,
+    wallet_evidence,
 )
 from zerotrip.services.bundle_models import BundleMember
 from zerotrip.services.bundle_schemas import BundleSpec
@@ -74,12 +75,16 @@ def parts(db: Session, number: str, world: BundleWorld) -> list[Application]:
     return [a for _, a in bundle_progress.members_with_applications(db, found)]
 
 
-def ready_to_submit(db: Session, world: BundleWorld) -> str:
+def ready_to_submit(db: Session, world: BundleWorld, keys: KeyStore) -> str:
     """The mother starts the newborn bundle, consents to everything and uploads what is asked for."""
     started = bundles.start_bundle_application(db, actor=world.mother.actor, bundle_code=NEWBORN)
     number = started.number
     bundle_evidence.consent_bundle(
-        db, actor=world.mother.actor, number=number, settings=world.settings.services
+        db,
+        actor=world.mother.actor,
+        number=number,
+        settings=world.settings.services,
+        wallet=wallet_evidence.WalletAccess(keys=keys, settings=world.settings),
     )
     for need in bundle_queries.bundle_application_read(db, started).uploads:
         _, part, _, material = need.path.split("/")
@@ -169,7 +174,7 @@ def test_defining_a_bundle_takes_the_platform_administrator_over_every_part_and_
 
 
 def test_one_start_opens_a_draft_part_in_each_department_and_resumes_the_open_draft(
-    db: Session, world: BundleWorld
+    db: Session, world: BundleWorld, keys: KeyStore
 ) -> None:
     started = bundles.start_bundle_application(db, actor=world.mother.actor, bundle_code=NEWBORN)
     assert started.number.startswith("YJ") and len(started.number) == 12
@@ -186,7 +191,11 @@ def test_one_start_opens_a_draft_part_in_each_department_and_resumes_the_open_dr
     assert single.id not in {a.id for a in drafts}
     with pytest.raises(ApplicationClosed, match="bundle"):
         applying.consent_and_fetch(
-            db, actor=world.mother.actor, number=drafts[0].number, settings=world.settings.services
+            db,
+            actor=world.mother.actor,
+            number=drafts[0].number,
+            settings=world.settings.services,
+            wallet=wallet_evidence.WalletAccess(keys=keys, settings=world.settings),
         )
     with pytest.raises(ApplicationClosed, match="bundle"):
         applying.withdraw_application(db, actor=world.mother.actor, number=drafts[0].number)
@@ -195,7 +204,7 @@ def test_one_start_opens_a_draft_part_in_each_department_and_resumes_the_open_dr
 
 
 def test_one_preview_and_one_consent_read_each_source_once_for_every_part(
-    db: Session, world: BundleWorld
+    db: Session, world: BundleWorld, keys: KeyStore
 ) -> None:
     mother = world.mother
     started = bundles.start_bundle_application(db, actor=mother.actor, bundle_code=NEWBORN)
@@ -215,7 +224,11 @@ def test_one_preview_and_one_consent_read_each_source_once_for_every_part(
     assert reads(db, mother) == []  # the preview reads nothing
 
     bundle_evidence.consent_bundle(
-        db, actor=mother.actor, number=started.number, settings=world.settings.services
+        db,
+        actor=mother.actor,
+        number=started.number,
+        settings=world.settings.services,
+        wallet=wallet_evidence.WalletAccess(keys=keys, settings=world.settings),
     )
     assert sorted(reads(db, mother)) == sorted([(READ, BIRTHS), (READ, HOUSEHOLD), (READ, MEDICAL)])
     uses = list_data_uses(db, actor=mother.actor)
@@ -254,17 +267,28 @@ def test_one_preview_and_one_consent_read_each_source_once_for_every_part(
     assert card.status == "draft"
     with pytest.raises(ValidationFailed):
         bundle_evidence.consent_bundle(
-            db, actor=mother.actor, number=started.number, settings=world.settings.services, positions=[0]
+            db,
+            actor=mother.actor,
+            number=started.number,
+            settings=world.settings.services,
+            positions=[0],
+            wallet=wallet_evidence.WalletAccess(keys=keys, settings=world.settings),
         )
 
 
 def test_a_declined_source_is_read_for_no_part_and_uploaded_once_for_all_of_them(
-    db: Session, world: BundleWorld
+    db: Session, world: BundleWorld, keys: KeyStore
 ) -> None:
     mother = world.mother
     number = bundles.start_bundle_application(db, actor=mother.actor, bundle_code=NEWBORN).number
     bundle_evidence.decline_bundle_source(db, actor=mother.actor, number=number, position=1)
-    bundle_evidence.consent_bundle(db, actor=mother.actor, number=number, settings=world.settings.services)
+    bundle_evidence.consent_bundle(
+        db,
+        actor=mother.actor,
+        number=number,
+        settings=world.settings.services,
+        wallet=wallet_evidence.WalletAccess(keys=keys, settings=world.settings),
+    )
     assert (READ, HOUSEHOLD) not in reads(db, mother)
     with pytest.raises(InvalidUpload):
         bundle_evidence.upload_for_source(
@@ -329,7 +353,7 @@ def test_submitting_needs_every_part_complete_and_the_pledge_then_starts_the_par
         "#/parts/3/materials/2",
         "#/pledge",
     }
-    number = ready_to_submit(db, world)
+    number = ready_to_submit(db, world, keys)
     with pytest.raises(EvidenceIncomplete) as unsigned:
         bundles.submit_bundle(db, actor=mother.actor, number=number, keys=keys, settings=world.settings)
     assert [e["pointer"] for e in unsigned.value.errors] == ["#/pledge"]
@@ -342,7 +366,11 @@ def test_submitting_needs_every_part_complete_and_the_pledge_then_starts_the_par
     assert read.pledged_at is not None
     with pytest.raises(ApplicationClosed):
         bundle_evidence.consent_bundle(
-            db, actor=mother.actor, number=number, settings=world.settings.services
+            db,
+            actor=mother.actor,
+            number=number,
+            settings=world.settings.services,
+            wallet=wallet_evidence.WalletAccess(keys=keys, settings=world.settings),
         )
 
 
@@ -350,7 +378,7 @@ def test_withdrawing_the_bundle_withdraws_every_part_not_decided(
     db: Session, world: BundleWorld, keys: KeyStore
 ) -> None:
     mother = world.mother
-    number = ready_to_submit(db, world)
+    number = ready_to_submit(db, world, keys)
     bundles.submit_bundle(
         db, actor=mother.actor, number=number, keys=keys, settings=world.settings, pledge=True
     )
@@ -365,7 +393,7 @@ def test_withdrawing_the_bundle_withdraws_every_part_not_decided(
 def test_a_bundle_application_is_the_applicants_alone_and_each_part_its_own_departments(
     db: Session, world: BundleWorld, keys: KeyStore
 ) -> None:
-    number = ready_to_submit(db, world)
+    number = ready_to_submit(db, world, keys)
     bundles.submit_bundle(
         db, actor=world.mother.actor, number=number, keys=keys, settings=world.settings, pledge=True
     )
@@ -407,7 +435,7 @@ def test_each_department_reviews_its_own_part_and_each_result_starts_the_next(
     db: Session, world: BundleWorld, keys: KeyStore
 ) -> None:
     mother, settings = world.mother, world.settings
-    number = ready_to_submit(db, world)
+    number = ready_to_submit(db, world, keys)
     bundle = bundles.submit_bundle(
         db, actor=mother.actor, number=number, keys=keys, settings=settings, pledge=True
     )
@@ -491,7 +519,7 @@ def test_each_department_reviews_its_own_part_and_each_result_starts_the_next(
 def test_each_part_shows_its_reader_the_bundles_one_status_and_where_the_other_parts_stand(
     db: Session, world: BundleWorld, keys: KeyStore
 ) -> None:
-    number = ready_to_submit(db, world)
+    number = ready_to_submit(db, world, keys)
     bundles.submit_bundle(
         db, actor=world.mother.actor, number=number, keys=keys, settings=world.settings, pledge=True
     )
@@ -538,7 +566,7 @@ def test_a_refused_part_withdraws_the_parts_that_need_it_and_the_bundle_is_partl
     db: Session, world: BundleWorld, keys: KeyStore
 ) -> None:
     settings = world.settings
-    number = ready_to_submit(db, world)
+    number = ready_to_submit(db, world, keys)
     bundle = bundles.submit_bundle(
         db, actor=world.mother.actor, number=number, keys=keys, settings=settings, pledge=True
     )

@@ -15,7 +15,14 @@ from zerotrip.common import clock
 from zerotrip.common.clock import CHINA
 from zerotrip.keys import KeyStore
 from zerotrip.problems import NotAllowed, ValidationFailed
-from zerotrip.services import application_queries, applying, reviewing, supplements, workflow_queries
+from zerotrip.services import (
+    application_queries,
+    applying,
+    reviewing,
+    supplements,
+    wallet_evidence,
+    workflow_queries,
+)
 from zerotrip.services.errors import (
     ApplicationClosed,
     ApplicationNotFound,
@@ -345,7 +352,13 @@ def test_an_instant_item_referred_to_a_person_is_handled_in_the_workflow(
     w = workflow_world
     renter = w.apply.renter.actor
     draft = applying.start_application(db, actor=renter, item_code=w.apply.withdrawal.code)
-    applying.consent_and_fetch(db, actor=renter, number=draft.number, settings=w.settings.services)
+    applying.consent_and_fetch(
+        db,
+        actor=renter,
+        number=draft.number,
+        settings=w.settings.services,
+        wallet=wallet_evidence.WalletAccess(keys=keys, settings=w.settings),
+    )
     referred = applying.submit_application(
         db, actor=renter, number=draft.number, keys=keys, settings=w.settings, pledge=True, human_review=True
     )

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from zerotrip.keys import KeyStore
 from zerotrip.messaging.models_notifications import Notification
-from zerotrip.services import applying, reviewing, supplements
+from zerotrip.services import applying, reviewing, supplements, wallet_evidence
 from zerotrip.services.workflow_schemas import SupplementItemSpec
 
 from .apply_world import Citizen
@@ -62,14 +62,26 @@ def test_an_instant_decision_and_a_referral_are_told(
     w = workflow_world
     renter = w.apply.renter
     draft = applying.start_application(db, actor=renter.actor, item_code=w.apply.withdrawal.code)
-    applying.consent_and_fetch(db, actor=renter.actor, number=draft.number, settings=w.settings.services)
+    applying.consent_and_fetch(
+        db,
+        actor=renter.actor,
+        number=draft.number,
+        settings=w.settings.services,
+        wallet=wallet_evidence.WalletAccess(keys=keys, settings=w.settings),
+    )
     applying.submit_application(
         db, actor=renter.actor, number=draft.number, keys=keys, settings=w.settings, pledge=True
     )
     assert told(db, renter) == [("approved", "instant approval: every rule passed")]
     owner = w.apply.owner
     draft = applying.start_application(db, actor=owner.actor, item_code=w.apply.withdrawal.code)
-    applying.consent_and_fetch(db, actor=owner.actor, number=draft.number, settings=w.settings.services)
+    applying.consent_and_fetch(
+        db,
+        actor=owner.actor,
+        number=draft.number,
+        settings=w.settings.services,
+        wallet=wallet_evidence.WalletAccess(keys=keys, settings=w.settings),
+    )
     referred = applying.submit_application(
         db, actor=owner.actor, number=draft.number, keys=keys, settings=w.settings, pledge=True
     )

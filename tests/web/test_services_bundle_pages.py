@@ -146,7 +146,7 @@ def test_only_the_applicant_opens_a_bundle_application(
 def test_a_reviewer_sees_the_bundles_one_status_on_their_part(
     client: TestClient, db: Session, world: BundleWorld, keys: KeyStore
 ) -> None:
-    number = ready_to_submit(db, world)
+    number = ready_to_submit(db, world, keys)
     bundles.submit_bundle(
         db, actor=world.mother.actor, number=number, keys=keys, settings=world.settings, pledge=True
     )

@@ -34,7 +34,7 @@ from zerotrip.demo.services import FUND_ACCOUNTS, HOUSEHOLD, SOCIAL_INSURANCE
 from zerotrip.identity import actions, auth
 from zerotrip.identity.actor import Actor
 from zerotrip.keys import KeyStore
-from zerotrip.services import applying, reviewing, uploads
+from zerotrip.services import applying, reviewing, uploads, wallet_evidence
 from zerotrip.services.models import Application
 from zerotrip.services.workflow_schemas import SupplementItemSpec
 
@@ -227,7 +227,13 @@ class _Work:
         draft = applying.start_application(db, actor=actor, item_code=item_code)
         for position in declined or {}:
             applying.decline_consent(db, actor=actor, number=draft.number, position=position)
-        applying.consent_and_fetch(db, actor=actor, number=draft.number, settings=self.settings.services)
+        applying.consent_and_fetch(
+            db,
+            actor=actor,
+            number=draft.number,
+            settings=self.settings.services,
+            wallet=wallet_evidence.WalletAccess(keys=self.keys, settings=self.settings),
+        )
         for position, title in {**(declined or {}), **uploads_}.items():
             uploads.attach_upload(
                 db,

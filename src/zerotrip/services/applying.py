@@ -292,15 +292,15 @@ def consent_and_fetch(
     actor: Actor,
     number: str,
     settings: ServicesSettings,
+    wallet: wallet_evidence.WalletAccess,
     positions: Sequence[int] | None = None,
     catalogue: CatalogueCache | None = None,
-    wallet: wallet_evidence.WalletAccess | None = None,
 ) -> Application:
     """Record the applicant's consent for the materials at ``positions`` (none: every one still waiting)
     and read each through the datahub gateway as the one-stop service platform, for the item's purpose
     and on behalf of this application, so each read is audited under the applicant; an e-certificate
     material takes the chosen (or newest valid) certificate from the applicant's wallet
-    (``wallet_evidence.attach``; without ``wallet`` it is uploaded). Prefills and locks the form from what
+    (``wallet_evidence.attach``; without a valid one it is uploaded). Prefills and locks the form from what
     was read. A material the platform may not read becomes an upload. Raises ApplicationNotFound,
     ApplicationClosed, ValidationFailed (a position that takes no consent), and the certificate problems
     of ``wallet_evidence.attach`` for a chosen certificate that cannot be used. ``catalogue`` is the

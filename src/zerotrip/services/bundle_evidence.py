@@ -159,14 +159,14 @@ def consent_bundle(
     actor: Actor,
     number: str,
     settings: ServicesSettings,
+    wallet: wallet_evidence.WalletAccess,
     positions: Sequence[int] | None = None,
-    wallet: wallet_evidence.WalletAccess | None = None,
 ) -> BundleApplication:
     """Record the applicant's consent for the sources at ``positions`` (none: every one still waiting),
     read each once through the gateway for the bundle's purpose and on behalf of the bundle, and hand each
     part its fields (prefilled and locked in its form). With every source (``positions`` none), the parts'
     e-certificate materials take the consent too, each the newest valid certificate of its type from the
-    applicant's wallet (without ``wallet``, or without one, it is uploaded). A source the platform may not
+    applicant's wallet (without a valid one it is uploaded). A source the platform may not
     read becomes an upload. Raises BundleApplicationNotFound, ApplicationClosed, ValidationFailed (a
     position that is not a source waiting for consent)."""
     bundle_application = bundles.own_bundle_draft(db, actor, number)
@@ -221,7 +221,7 @@ def consent_bundle(
     # bundle's one consent covers them; a choice per part is not offered), else an upload.
     certificates = 0
     if positions is None:
-        unchosen = dataclasses.replace(wallet, chosen={}) if wallet is not None else None
+        unchosen = dataclasses.replace(wallet, chosen={})
         for application in parts.values():
             for ev in applications.evidence_of(db, application):
                 if ev.source_kind == "certificate" and ev.consent is None:

@@ -44,7 +44,6 @@ from zerotrip.services.models import Application, Evidence
 ATTACHED = "services.application.certificate_attached"
 NO_CERTIFICATE = "no certificate of this type is in your wallet"
 NONE_VALID = "no certificate of this type in your wallet is valid (revoked, suspended or expired)"
-NO_WALLET = "the wallet was not asked for this material"
 REFUSALS = {
     "revoked": "revoked by its issuer: it can no longer be used",
     "suspended": "suspended by its issuer: it cannot be used until reinstated",
@@ -126,7 +125,7 @@ def attach(
     actor: Actor,
     application: Application,
     ev: Evidence,
-    wallet: WalletAccess | None,
+    wallet: WalletAccess,
     purpose: str,
     now: datetime,
 ) -> bool:
@@ -137,9 +136,6 @@ def attach(
     chosen number that is not the applicant's own certificate of this type), CertificateRevoked,
     CertificateSuspended, CertificateExpired, CertificateNotVerified (a chosen certificate that cannot be
     used)."""
-    if wallet is None:
-        ev.state, ev.note = "unavailable", NO_WALLET
-        return False
     holder_kind, holder_key = _holder(application)
     number = wallet.chosen.get(ev.position)
     if number is None:
