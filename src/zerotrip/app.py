@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import math
 from collections.abc import AsyncIterator, Callable
@@ -162,6 +163,30 @@ def create_app(
     return app
 
 
+# The young generation's collection threshold in a server worker (CPython's default is 700).
+WORKER_GC_THRESHOLD = 20_000
+
+
 def app_from_environment() -> FastAPI:
     """Factory for ``uvicorn --factory``: every worker process builds its app from the environment."""
-    return create_app(Settings())
+    app = create_app(Settings())
+    settle_heap()
+    return app
+
+
+def settle_heap() -> None:
+    """Tune the cyclic garbage collector for a long-running server worker, once the app is built.
+
+    Everything imported and built at start-up (some 280,000 objects: modules, the ORM's mappings, the
+    routes' schemas) lives as long as the process, yet every full collection walked it again: under 20
+    applicants applying at once a worker ran a full collection every few seconds, each taking about 200 ms
+    of CPU while every request in flight in that process waited for it.
+    ``gc.freeze`` moves those objects out of the collector's sight, so a full collection walks only what
+    was made since. Requests allocate many container objects that die by reference counting when the
+    request ends; a larger young threshold keeps the collector from running (and from promoting objects
+    of requests still in flight) every 700 net allocations. Cycles are still collected, only less often.
+    """
+    gc.collect()
+    gc.freeze()
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(max(young, WORKER_GC_THRESHOLD), middle, old)
