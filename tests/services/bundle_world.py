@@ -206,3 +206,32 @@ def build_bundle_world(db: Session, settings: Settings) -> BundleWorld:
     )
     db.flush()
     return world
+
+
+TWIN_NAME = "林妍霜"
+
+
+def add_twin(db: Session, world: BundleWorld) -> str:
+    """The births register gets a second birth of the mother's, a twin born minutes after the newborn
+    (synthetic, built here), so her newborn bundle reads two candidate records. Returns the twin's name."""
+    row = {
+        "certificate_no": "Z330000999",
+        "child_name": TWIN_NAME,
+        "child_sex": "女",
+        "birth_date": world.child_birth_date,
+        "birth_time": "23:58",
+        "gestational_weeks": "37",
+        "weight_g": "2650",
+        "length_cm": "47",
+        "birth_place": "浙江省杭州市西湖区",
+        "hospital": "杭州市西湖区人民医院",
+        "mother_id": world.mother.resident_id,
+        "mother_name": world.mother.name,
+        "issued_on": world.child_birth_date,
+        "division_code": "330106",
+    }
+    batch = aggregation.load_rows(
+        db, actor=ROOT, resource_code="330000-health.births", rows=[(1, row)], source="test", format="records"
+    )
+    assert batch.rows_rejected == 0, batch.report
+    return TWIN_NAME

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from zerotrip.config import Settings
 
-from .bundle_world import BundleWorld, build_bundle_world
+from .bundle_world import BundleWorld, add_twin, build_bundle_world
 from .world import sign_in_api
 
 BASE = "/api/services/bundles"
@@ -232,3 +232,39 @@ def test_acceptance_one_form_four_departments_each_reviewing_its_part_with_its_o
     registration = client.get(f"/api/services/applications/{parts[1]}").json()
     passed = registration["evidence"][0]
     assert (passed["source_kind"], passed["state"], passed["note"]) == ("prior_result", "attached", parts[0])
+
+
+def test_a_mother_of_twins_chooses_which_birth_the_bundle_is_about_through_the_api(
+    client: TestClient, db: Session, world: BundleWorld
+) -> None:
+    twin = add_twin(db, world)
+    headers = sign_in_api(client, db, world.mother.login_name, portal="citizen")
+    number = client.post(f"{BASE}/{NEWBORN}/applications", json={}, headers=headers).json()["number"]
+    consented = client.post(f"{BASE}/applications/{number}/consent", json={}, headers=headers)
+    assert [s["state"] for s in consented.json()["sources"]] == ["choosing", "fetched", "fetched"]
+    candidates = client.get(f"{BASE}/applications/{number}/preview").json()["sources"][0]["candidates"]
+    names = [{f["name"]: f["value"] for f in c["fields"]}["child_name"] for c in candidates]
+    assert sorted(names) == sorted([world.child_name, twin])
+    mother_ids = {{f["name"]: f["value"] for f in c["fields"]}["mother_id"] for c in candidates}
+    assert mother_ids == {world.mother.resident_id[:4] + "*" * 10 + world.mother.resident_id[-4:]}
+    choose = f"{BASE}/applications/{number}/sources/0/choose"
+    for body in ({"record": 2}, {"record": -1}, {}):
+        bad = client.post(choose, json=body, headers=headers)
+        assert bad.status_code == 422 and problem_type(bad) == "/problems/validation-failed", bad.text
+    assert (
+        problem_type(
+            client.post(f"{BASE}/applications/{number}/sources/1/choose", json={"record": 0}, headers=headers)
+        )
+        == "/problems/validation-failed"
+    )
+    chosen = client.post(choose, json={"record": names.index(world.child_name)}, headers=headers)
+    assert chosen.status_code == 200, chosen.text
+    assert chosen.json()["sources"][0]["state"] == "fetched"
+    form = {f["name"]: f["value"] for f in chosen.json()["form"]}
+    assert form["0.births.child_name"] == world.child_name
+    # Another citizen finds no such bundle application to choose in.
+    client.cookies.clear()
+    other = sign_in_api(client, db, world.stranger.login_name, portal="citizen")
+    stranger = client.post(choose, json={"record": 0}, headers=other)
+    assert stranger.status_code == 404
+    assert problem_type(stranger) == "/problems/services/bundle-application-not-found"

@@ -16,7 +16,7 @@ from zerotrip.datahub.gateway import CHECKED, READ
 from zerotrip.keys import KeyStore
 from zerotrip.services import bundles
 
-from ..services.bundle_world import BundleWorld, build_bundle_world
+from ..services.bundle_world import BundleWorld, add_twin, build_bundle_world
 from ..services.test_bundles import decide, parts, ready_to_submit
 from ..services.world import sign_in_api
 from .conftest import HTML
@@ -176,3 +176,43 @@ def test_a_reviewer_sees_the_bundles_one_status_on_their_part(
     client.get("/lang/en", follow_redirects=False)
     english = client.get(f"/staff/services/applications/{registration.number}", headers=HTML).text
     assert "Part of 出生“一件事”" in english and "(this application)" in english
+
+
+def test_a_mother_of_twins_chooses_the_birth_on_the_page(
+    client: TestClient, db: Session, world: BundleWorld
+) -> None:
+    twin = add_twin(db, world)
+    token = sign_in_api(client, db, world.mother.login_name, portal="citizen")["X-CSRF-Token"]
+    url = client.post(
+        f"/services/bundles/{NEWBORN}/apply", data={"csrf_token": token}, follow_redirects=False
+    ).headers["location"]
+    client.post(f"{url}/consent", data={"csrf_token": token})
+    page = client.get(url, headers=HTML).text
+    assert "查到多条记录：请选择一条" in page and f'action="{url}/sources/0/choose"' in page
+    assert world.child_name in page and twin in page
+    masked = world.mother.resident_id[:4] + "*" * 10 + world.mother.resident_id[-4:]
+    assert masked in page and world.mother.resident_id not in page
+    records = re.findall(r'name="record" value="(\d+)"', page)
+    assert records == ["0", "1"]
+    missing = client.post(f"{url}/submit", data={"csrf_token": token, "pledge": "yes"})
+    assert missing.status_code == 422 and "请选择本次申请所涉及的记录" in missing.text
+    for record in ("", "7", "x"):
+        bad = client.post(f"{url}/sources/0/choose", data={"csrf_token": token, "record": record})
+        assert bad.status_code == 422 and "请在列出的记录中选择一条。" in bad.text, record
+    elsewhere = client.post(f"{url}/sources/1/choose", data={"csrf_token": token, "record": "0"})
+    assert elsewhere.status_code == 422 and "此处没有等待您选择的记录。" in elsewhere.text
+    # The twin's record, found by its position among the candidates listed.
+    position = page.index(world.child_name) > page.index(twin)
+    chosen = client.post(
+        f"{url}/sources/0/choose",
+        data={"csrf_token": token, "record": "0" if position else "1"},
+        follow_redirects=False,
+    )
+    assert chosen.status_code == 303 and chosen.headers["location"] == f"{url}#form-title"
+    form = client.get(url, headers=HTML).text
+    assert "查到多条记录" not in form and twin in form and world.child_name not in form
+    # Another citizen cannot choose in it.
+    client.cookies.clear()
+    other = sign_in_api(client, db, world.stranger.login_name, portal="citizen")["X-CSRF-Token"]
+    stranger = client.post(f"{url}/sources/0/choose", data={"csrf_token": other, "record": "0"})
+    assert stranger.status_code == 404

@@ -23,6 +23,7 @@ from zerotrip.datahub import sharing
 from zerotrip.demo.services import (
     BIRTH_CERTIFICATE,
     BIRTH_REGISTRATION,
+    BIRTHS,
     CITY,
     COUNTY,
     ENTERPRISE_CHANGE,
@@ -48,6 +49,7 @@ class DemoBundle:
     description: str
     conditions: str
     parts: tuple[str, ...]
+    subject_register: str | None = None  # several records of it about the applicant: they choose one
 
     def spec(self) -> BundleSpec:
         return BundleSpec(
@@ -58,6 +60,7 @@ class DemoBundle:
             description=self.description,
             conditions=self.conditions,
             parts=list(self.parts),
+            subject_register=self.subject_register,
         )
 
 
@@ -72,6 +75,8 @@ DEMO_BUNDLES = (
         "邮寄到家。",
         "在本省助产机构出生、父母至少一方为西湖区户籍的新生儿，由其母亲或父亲在出生后一个月内申请。",
         (BIRTH_CERTIFICATE, BIRTH_REGISTRATION, NEWBORN_MEDICAL, NEWBORN_CARD),
+        # A mother of twins, or of an older child born in the province, chooses which birth it is about.
+        subject_register=BIRTHS,
     ),
     DemoBundle(
         ENTERPRISE_CHANGE_BUNDLE,

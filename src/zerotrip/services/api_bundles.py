@@ -28,6 +28,7 @@ from zerotrip.services import (
 from zerotrip.services.bundle_schemas import (
     BundleApplicationPage,
     BundleApplicationRead,
+    BundleChoice,
     BundleConsent,
     BundlePage,
     BundlePreview,
@@ -134,6 +135,24 @@ def consent(
 def decline(number: str, position: int, db: DB, actor: CurrentActor) -> BundleApplicationRead:
     with transaction(db):
         found = bundle_evidence.decline_bundle_source(db, actor=actor, number=number, position=position)
+        return bundle_queries.bundle_application_read(db, found)
+
+
+@router.post(
+    "/applications/{number}/sources/{position}/choose",
+    response_model=BundleApplicationRead,
+    summary="Choose which record of several (one child of several births) the application is about",
+)
+def choose(
+    number: str, position: int, body: BundleChoice, db: DB, actor: CurrentActor
+) -> BundleApplicationRead:
+    """After consent, a source of the bundle's subject register that holds several records about you waits
+    (``state`` ``choosing``; the preview lists them as ``candidates``): only the one you choose is handed
+    to the parts. A source not waiting for a choice, or a record not listed, is a 422."""
+    with transaction(db):
+        found = bundle_evidence.choose_bundle_record(
+            db, actor=actor, number=number, position=position, record=body.record
+        )
         return bundle_queries.bundle_application_read(db, found)
 
 

@@ -90,10 +90,17 @@ def _checked_parts(db: Session, actor: Actor, spec: BundleSpec) -> list[Item]:
     paths = [identity_queries.get_organisation(db, i.department_org_id).path for i in items]
     if not can_define_bundles(actor, paths):
         raise NotBundleManager()
+    materials = list_materials(db, [i.id for i in items])
     try:
-        bundle_rules.run_order(part_needs(items, list_materials(db, [i.id for i in items])))
+        bundle_rules.run_order(part_needs(items, materials))
     except bundle_rules.CyclicNeeds as error:
         raise InvalidBundle.field("parts", str(error)) from None
+    if spec.subject_register is not None and not any(
+        m.source_kind == "datahub" and m.source_ref == spec.subject_register and not m.is_exists_fact
+        for i in items
+        for m in materials[i.id]
+    ):
+        raise InvalidBundle.field("subject_register", "no part reads fields of this register")
     return items
 
 
@@ -103,6 +110,7 @@ def _apply(bundle: Bundle, spec: BundleSpec) -> None:
     bundle.life_event = spec.life_event
     bundle.description = spec.description
     bundle.conditions = spec.conditions
+    bundle.subject_register = spec.subject_register
 
 
 def _replace_parts(db: Session, bundle: Bundle, items: Sequence[Item]) -> None:
@@ -118,7 +126,12 @@ def _audit(db: Session, actor: Actor, action: str, bundle: Bundle, spec: BundleS
         action=action,
         subject_type="service_bundle",
         subject_id=bundle.code,
-        data={"version": bundle.version, "parts": list(spec.parts), "life_event": spec.life_event},
+        data={
+            "version": bundle.version,
+            "parts": list(spec.parts),
+            "life_event": spec.life_event,
+            "subject_register": spec.subject_register,
+        },
     )
 
 
@@ -277,6 +290,7 @@ def bundle_read(db: Session, bundle: Bundle) -> BundleRead:
         life_event=bundle.life_event,
         description=bundle.description,
         conditions=bundle.conditions,
+        subject_register=bundle.subject_register,
         version=bundle.version,
         updated_at=bundle.updated_at,
         parts=[

@@ -8,6 +8,9 @@
    part exactly its own fields of what was read, prefilling and locking its form. The parts' e-certificate
    materials take the consent too: each takes the newest valid certificate of its type from the applicant's
    wallet (``wallet_evidence.attach``, as a single application's do), or is uploaded without one.
+   When the bundle's subject register (the births register of 出生“一件事”) holds several records about
+   the applicant (twins, a second child), the source waits (``choosing``): the preview lists the
+   candidates, and ``choose_bundle_record`` keeps the one the applicant chooses and hands only it on.
 3. ``decline_bundle_source`` reads nothing; the source is uploaded once (``upload_for_source``) and the file
    goes to every part that reads it. A part's own uploads go to it (``upload_for_part``).
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -26,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from zerotrip.audit.actions import record_event
 from zerotrip.common import clock
+from zerotrip.common.checks import is_valid_resident_id
 from zerotrip.config import DatahubSettings, ServicesSettings, Settings
 from zerotrip.identity.actor import Actor
 from zerotrip.problems import ValidationFailed
@@ -36,17 +41,21 @@ from zerotrip.services.bundle_catalogue import parts_of
 from zerotrip.services.bundle_models import Bundle, BundleApplication, BundleMember, BundleSource
 from zerotrip.services.bundle_schemas import (
     BundlePreview,
+    CandidateFieldRead,
+    CandidateRead,
     CommitmentRead,
     PartCertificatePreview,
     SourcePreview,
 )
 from zerotrip.services.errors import InvalidUpload
-from zerotrip.services.models import Evidence, FormField, Item
+from zerotrip.services.models import Application, Evidence, FormField, Item
 from zerotrip.services.queries import list_materials
 
 CONSENTED = "services.bundle_application.consented"
 CONSENT_DECLINED = "services.bundle_application.consent_declined"
 UPLOADED = "services.bundle_application.uploaded"
+RECORD_CHOSEN = "services.bundle_application.record_chosen"
+CHOOSING = "the register holds several records about you: choose the one this application is about"
 
 
 def purpose_of_bundle(bundle: Bundle) -> str:
@@ -108,6 +117,7 @@ def preview_bundle(db: Session, *, actor: Actor, number: str, settings: Services
                 state=source.state,
                 consent=source.consent,
                 parts=[names[p] for p in dict.fromkeys(p for p, _ in source.feeds)],
+                candidates=candidates_of(source, found.field_titles if found else {}),
             )
         )
     commitments: list[CommitmentRead] = []
@@ -205,18 +215,13 @@ def consent_bundle(
                 source.source_updated_at = result.source_updated_at or now
                 source.fetched_at = now
                 fetched.append(source.position)
+                if source.is_subject and len((result.values or {}).get("records", [])) > 1:
+                    # Several births (or the like): the applicant says which one this application is about
+                    # (``choose_bundle_record``); nothing is handed to the parts before that.
+                    source.state, source.note = "choosing", CHOOSING
         if unavailable:
             source.state, source.note = "unavailable", unavailable
-        for part, position in source.feeds:
-            ev = applications.evidence_at(db, parts[part], position)
-            ev.consent, ev.consented_at = "given", now
-            ev.state, ev.note = source.state, source.note
-            if source.state == "fetched":
-                ev.values = _values_for(source.values, list(ev.source_fields))
-                ev.source_org_name, ev.source_updated_at = source.source_org_name, source.source_updated_at
-                ev.fetched_at = now
-                assert found is not None
-                applying.prefill(db, parts[part], ev, titles=found.field_titles)
+        _hand_to_parts(db, source, parts, titles=found.field_titles if found else {}, now=now)
     # Each part's e-certificate materials: the newest valid certificate of the type from the wallet (the
     # bundle's one consent covers them; a choice per part is not offered), else an upload.
     certificates = 0
@@ -264,6 +269,94 @@ def consent_bundle(
         },
     )
     return bundle_application
+
+
+def choose_bundle_record(
+    db: Session, *, actor: Actor, number: str, position: int, record: int
+) -> BundleApplication:
+    """The applicant says which of the records the bundle's subject register holds about them (one child
+    of several births) the application is about: only that record is kept and handed to the parts that
+    read the source, prefilling and locking their forms; the others are dropped. Nothing is read again.
+    Raises BundleApplicationNotFound (not the applicant's own), ApplicationClosed, ValidationFailed (no
+    source waiting for a choice at ``position``, no candidate ``record``)."""
+    bundle_application = bundles.own_bundle_draft(db, actor, number)
+    source = next((s for s in bundles.sources_of(db, bundle_application) if s.position == position), None)
+    if source is None or source.state != "choosing":
+        raise ValidationFailed.field("position", "no source here is waiting for your choice of record")
+    candidates = (source.values or {}).get("records", [])
+    if not 0 <= record < len(candidates):
+        raise ValidationFailed.field("record", f"choose one of the {len(candidates)} records listed")
+    chosen = candidates[record]
+    now = clock.now()
+    source.state, source.note, source.values = "fetched", None, {"records": [chosen]}
+    found = evidence_source.describe_source(db, source.source_ref)
+    parts = {m.position: a for m, a in bundle_progress.members_with_applications(db, bundle_application)}
+    _hand_to_parts(db, source, parts, titles=found.field_titles if found else {}, now=now)
+    bundle_application.updated_at = now
+    record_event(
+        db,
+        actor=actor.principal,
+        action=RECORD_CHOSEN,
+        subject_type="service_bundle_application",
+        subject_id=bundle_application.number,
+        data={
+            "source": position,
+            "resource": source.source_ref,
+            "record": record,
+            "candidates": len(candidates),
+            "version": chosen.get("version"),
+            "parts": sorted({p for p, _ in source.feeds}),
+        },
+    )
+    return bundle_application
+
+
+def candidates_of(source: BundleSource, titles: dict[str, str]) -> list[CandidateRead]:
+    """The records a source waiting for the applicant's choice holds, as the preview shows them: each field
+    the parts read, a resident ID number masked (as the pages mask the applicant's), a value the gateway
+    masked left masked."""
+    if source.state != "choosing":
+        return []
+    found = []
+    for index, record in enumerate((source.values or {}).get("records", [])):
+        cells = record.get("fields", {})
+        fields = []
+        for name in source.source_fields:
+            cell = cells.get(name, {})
+            value = cell.get("value")
+            if isinstance(value, str) and is_valid_resident_id(value):
+                value = value[:4] + "*" * 10 + value[-4:]
+            fields.append(
+                CandidateFieldRead(
+                    name=name, title=titles.get(name, name), value=value, masked=bool(cell.get("masked"))
+                )
+            )
+        found.append(CandidateRead(record=index, fields=fields, updated_at=record.get("updated_at")))
+    return found
+
+
+def _hand_to_parts(
+    db: Session,
+    source: BundleSource,
+    parts: dict[int, Application],
+    *,
+    titles: dict[str, str],
+    now: datetime,
+) -> None:
+    """Hand each part material the source feeds its own fields of what was read (prefilled and locked), or
+    the source's state when nothing is to be handed on yet."""
+    for part, position in source.feeds:
+        ev = applications.evidence_at(db, parts[part], position)
+        ev.consent, ev.consented_at = "given", now
+        if source.state == "choosing":
+            ev.state, ev.note = "pending", source.note
+            continue
+        ev.state, ev.note = source.state, source.note
+        if source.state == "fetched":
+            ev.values = _values_for(source.values, list(ev.source_fields))
+            ev.source_org_name, ev.source_updated_at = source.source_org_name, source.source_updated_at
+            ev.fetched_at = now
+            applying.prefill(db, parts[part], ev, titles=titles)
 
 
 def decline_bundle_source(db: Session, *, actor: Actor, number: str, position: int) -> BundleApplication:

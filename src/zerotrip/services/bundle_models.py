@@ -25,13 +25,15 @@ from sqlalchemy import (
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 
 from zerotrip.db import Base, JSONType, UTCDateTime, new_uuid
 from zerotrip.services.bundle_rules import BUNDLE_STATES
 from zerotrip.services.models import APPLICANT_KINDS, CONSENTS
 
-# What happened to a bundle source: waiting for consent, read, not readable (upload instead), uploaded.
-SOURCE_STATES = ("pending", "fetched", "unavailable", "uploaded")
+# What happened to a bundle source: waiting for consent, read with several candidate records of the bundle's
+# subject register (waiting for the applicant's choice), read, not readable (upload instead), uploaded.
+SOURCE_STATES = ("pending", "choosing", "fetched", "unavailable", "uploaded")
 
 
 class Bundle(Base):
@@ -47,6 +49,9 @@ class Bundle(Base):
     # What the life event covers, in the guide's words; and who may apply.
     description: Mapped[str] = mapped_column(Text, nullable=False)
     conditions: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # The datahub register whose records are the life event's subject (出生“一件事”: the births register,
+    # one record per child): when it holds several about the applicant, they choose which one.
+    subject_register: Mapped[str | None] = mapped_column(String(80))
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
@@ -114,7 +119,9 @@ class BundleSource(Base):
     """One datahub source the parts read (a resource's fields, or whether it holds a record about the
     applicant), read once for the whole bundle with the applicant's one consent and handed to each part
     material in ``feeds`` ([member position, material position] pairs). Declined or unreadable, it is
-    uploaded once and the file goes to each of those materials."""
+    uploaded once and the file goes to each of those materials. The bundle's subject register read with
+    several records keeps them all (``choosing``) until the applicant chooses one; only that one is handed
+    on."""
 
     __tablename__ = "services_bundle_source"
 
@@ -128,6 +135,8 @@ class BundleSource(Base):
     # The union of the fields the parts read (empty for an exists? fact).
     source_fields: Mapped[list[str]] = mapped_column(JSONType, nullable=False)
     is_exists_fact: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    # The bundle's subject register (copied at start): several records read mean a choice, not a list.
+    is_subject: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     feeds: Mapped[list[list[int]]] = mapped_column(JSONType, nullable=False)
     state: Mapped[str] = mapped_column(String(12), nullable=False)
     consent: Mapped[str | None] = mapped_column(String(10))

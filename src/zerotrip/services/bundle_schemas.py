@@ -27,6 +27,14 @@ class BundleSpec(BaseModel):
     parts: list[str] = Field(
         min_length=2, max_length=20, description="The codes of the bundle's service items, in guide order."
     )
+    subject_register: str | None = Field(
+        None,
+        max_length=80,
+        description="The datahub register (resource code) whose records are the life event's subject, one "
+        "record each (出生“一件事”: the births register): a part must read fields of it. When it holds "
+        "several records about the applicant (twins, a second child), the applicant chooses which one the "
+        "application is about before it is handed to the parts.",
+    )
 
     @model_validator(mode="after")
     def _distinct(self) -> BundleSpec:
@@ -86,6 +94,9 @@ class BundleRead(BaseModel):
     life_event: str
     description: str
     conditions: str
+    subject_register: str | None = Field(
+        None, description="The register whose records are the subject: several mean a choice."
+    )
     version: int
     updated_at: datetime
     parts: list[BundlePartRead]
@@ -140,6 +151,28 @@ class BundleWithdraw(BaseModel):
     reason: str = Field("", max_length=500)
 
 
+SourceState = Literal["pending", "choosing", "fetched", "unavailable", "uploaded"]
+
+
+class CandidateFieldRead(BaseModel):
+    name: str
+    title: str
+    value: str | int | float | bool | None = Field(description="Masked when the gateway masked it.")
+    masked: bool
+
+
+class CandidateRead(BaseModel):
+    """One record the bundle's subject register holds about the applicant (one child of several)."""
+
+    record: int = Field(description="What to send as ``record`` to choose it.")
+    fields: list[CandidateFieldRead]
+    updated_at: datetime | None
+
+
+class BundleChoice(BaseModel):
+    record: int = Field(ge=0, description="The ``record`` of the candidate the application is about.")
+
+
 class SourcePreview(BaseModel):
     """One source before anything is read: what will be fetched from whom, for which parts."""
 
@@ -151,9 +184,14 @@ class SourcePreview(BaseModel):
     exists_only: bool
     fields: list[FieldTitleRead]
     is_available: bool = Field(description="False when the platform may not read it: upload it instead.")
-    state: Literal["pending", "fetched", "unavailable", "uploaded"]
+    state: SourceState
     consent: Literal["given", "declined"] | None
     parts: list[str] = Field(description="The names of the parts it is read for.")
+    candidates: list[CandidateRead] = Field(
+        [],
+        description="While ``state`` is ``choosing``: the records the register holds about you, one of "
+        "which you choose (``POST …/sources/{position}/choose``); resident ID numbers are masked.",
+    )
 
 
 class CommitmentRead(BaseModel):
@@ -189,7 +227,7 @@ class BundleSourceRead(BaseModel):
     resource_code: str
     fields: list[str]
     exists_only: bool
-    state: Literal["pending", "fetched", "unavailable", "uploaded"]
+    state: SourceState
     consent: Literal["given", "declined"] | None
     department: str | None
     source_updated_at: datetime | None

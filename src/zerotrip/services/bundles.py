@@ -135,6 +135,7 @@ def start_bundle_application(
                 source_ref=source.resource_code,
                 source_fields=[] if source.is_exists else list(source.fields),
                 is_exists_fact=source.is_exists,
+                is_subject=not source.is_exists and source.resource_code == bundle.subject_register,
                 feeds=[list(feed) for feed in source.feeds],
                 state="pending",
             )
@@ -165,6 +166,13 @@ def submit_bundle(
     parts = bundle_progress.members_with_applications(db, bundle_application)
     missing: list[FieldError] = []
     for source in sources_of(db, bundle_application):
+        if source.state == "choosing":
+            missing.append(
+                {
+                    "detail": f"{source.material_name}: choose the record this application is about",
+                    "pointer": f"#/sources/{source.position}",
+                }
+            )
         if source.state in ("pending", "unavailable"):
             what = (
                 "upload it"

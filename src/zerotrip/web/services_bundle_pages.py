@@ -162,6 +162,30 @@ def decline(
     return redirect(_url(number) + "#uploads-title")
 
 
+@router.post("/me/bundles/{number}/sources/{position}/choose")
+def choose(
+    request: Request,
+    db: DB,
+    number: str,
+    position: int,
+    settings: AppSettings,
+    csrf_token: Token = "",
+    record: Flag = "",
+) -> Response:
+    """Which record of several (one child of several births) the application is about."""
+    caller = _signed_in_citizen(request, db, csrf_token)
+    try:
+        if not record.isdigit():
+            raise ValidationFailed.field("record", "choose one of the records listed")
+        with transaction(db):
+            bundle_evidence.choose_bundle_record(
+                db, actor=caller.actor, number=number, position=position, record=int(record)
+            )
+    except SHOWN_ON_PAGE as problem:
+        return _shown(request, db, caller, number, settings, problem)
+    return redirect(_url(number) + "#form-title")
+
+
 @router.post("/me/bundles/{number}/parts/{part}/materials/{position}/decline")
 def decline_certificate(
     request: Request,

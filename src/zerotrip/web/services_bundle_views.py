@@ -51,6 +51,12 @@ UPLOAD_REASONS = {
     "asked": N_("Asked for as a scan"),
 }
 
+CHOOSE_FIRST = N_("%(material)s: choose the record this application is about")
+CHOICE_PROBLEMS = {
+    "#/record": N_("Choose one of the records listed."),
+    "#/position": N_("Nothing here is waiting for your choice of record."),
+}
+
 
 # -- the guide --------------------------------------------------------------------------------------------
 
@@ -185,6 +191,14 @@ def bundle(db: Session, code: str) -> BundleView:
 
 
 @dataclass(frozen=True)
+class CandidateView:
+    """One record of several the subject register holds (one child of several births), to choose from."""
+
+    record: int
+    fields: tuple[tuple[str, str], ...]  # title, value as shown (a resident ID masked)
+
+
+@dataclass(frozen=True)
 class SourceView:
     position: int
     name: str
@@ -197,6 +211,7 @@ class SourceView:
     consent: str | None
     fetched_at: str
     parts: tuple[str, ...]
+    candidates: tuple[CandidateView, ...] = ()
 
     @property
     def is_waiting(self) -> bool:
@@ -283,6 +298,17 @@ def _view(read: BundleApplicationRead, preview: BundlePreview | None) -> BundleA
             consent=s.consent,
             fetched_at=china_time(s.fetched_at),
             parts=tuple(names[p] for p in s.parts),
+            candidates=tuple(
+                CandidateView(
+                    record=c.record,
+                    fields=tuple(
+                        (f.title, "" if f.value is None or f.masked else str(f.value)) for f in c.fields
+                    ),
+                )
+                for c in shown[s.position].candidates
+            )
+            if s.position in shown
+            else (),
         )
         for s in read.sources
     )
@@ -349,8 +375,12 @@ def problem(found: Problem, view: BundleApplicationView | None = None) -> Proble
         detail = error.get("detail", "")
         if pointer == "#/pledge":
             details.append(Detail(None, Text(MISSING_PLEDGE)))
+        elif pointer in CHOICE_PROBLEMS:
+            details.append(Detail(None, Text(CHOICE_PROBLEMS[pointer])))
         elif pointer in uploads:
             details.append(Detail(None, Text(MISSING_UPLOAD, {"material": uploads[pointer]})))
+        elif pointer in sources and sources[pointer].state == "choosing":
+            details.append(Detail(None, Text(CHOOSE_FIRST, {"material": sources[pointer].name})))
         elif pointer in sources:
             details.append(Detail(None, Text(MISSING_MATERIAL, {"material": sources[pointer].name})))
         elif detail in UPLOAD_PROBLEMS:
