@@ -1,8 +1,8 @@
 """A vaccination booking rush over HTTP, against the same booking transaction issued with the raw driver.
 
 Run: .venv/bin/python bench/booking_rush.py [--attempts 5000] [--seats 1000] [--slots 5] [--workers 2]
-     [--ramp 5] [--engines postgresql,sqlite] [--pg-url postgresql://postgres@127.0.0.1:5432/postgres]
-     [--floor]
+     [--ramp 5] [--engines postgresql,sqlite] [--servers granian,uvicorn]
+     [--pg-url postgresql://postgres@127.0.0.1:5432/postgres] [--floor]
 
 For each engine, a fresh database (a uniquely named PostgreSQL database, or a SQLite file) gets the rush
 world through the demo builder (``zerotrip.demo.booking.build_rush_world``): one district, a vaccination
@@ -17,12 +17,13 @@ idempotency key (a double press), so ``--attempts`` attempts come from 95 % as m
    the appointment (ON CONFLICT DO NOTHING on the partial unique index), its idempotency key, the booked
    audit row, the notification and its delivery, and last the conditional seat UPDATE, committed
    (BEGIN IMMEDIATE on SQLite). No HTTP, no sessions, no Python objects between the statements.
-2. burst: ``zerotrip serve --workers N`` on a free port; every attempt on a connection of its own,
-   all started at once (POST /api/booking/appointments with the session cookie, CSRF and idempotency key).
+2. burst: ``zerotrip serve --workers N`` on a free port with the HTTP server ``--servers`` names (each in
+   turn when it names several, default granian); every attempt on a connection of its own, all started at
+   once (POST /api/booking/appointments with the session cookie, CSRF and idempotency key).
 3. ramp: the same, the attempts' start spread evenly over ``--ramp`` seconds (a batch opening with people
    arriving over a few seconds); one API worker process is killed with SIGKILL when 40 % of the attempts
-   have started (the server starts a new one). Clients left without an answer retry once with the same
-   idempotency key on a new connection.
+   have started (the server starts a new one; the requests that worker had accepted get no answer).
+   Clients left without an answer retry once with the same idempotency key on a new connection.
 
 With ``--floor``, after the burst as many GET /healthz (one ``SELECT 1`` in the server's thread pool) are
 sent the burst's way: what the server and this client cost per connection whatever the route does. The
@@ -583,7 +584,9 @@ def check(url: str, world: RushWorld, answers: list[Answer]) -> dict[str, Any]:
 # -- the server -------------------------------------------------------------------------------------------
 
 
-def start_server(url: str, data_dir: Path, workers: int, log: Path) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(
+    url: str, data_dir: Path, workers: int, log: Path, *, server: str
+) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     env = {
         **os.environ,
@@ -593,6 +596,7 @@ def start_server(url: str, data_dir: Path, workers: int, log: Path) -> tuple[sub
         "ZEROTRIP_BOOKING__DUTY_INTERVAL_SECONDS": "0",
         "ZEROTRIP_BOOKING__ATTEMPTS_PER_MINUTE": "30",
         "ZEROTRIP_DATAHUB__ESCALATION_INTERVAL_SECONDS": "0",
+        "ZEROTRIP_WEB__SERVER": server,
     }
     command = [sys.executable, "-m", "zerotrip", "serve", "--port", str(port), "--workers", str(workers)]
     with log.open("wb") as out:
@@ -623,17 +627,58 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def worker_pids(process: subprocess.Popen[bytes]) -> list[int]:
-    """The supervisor's worker processes (its children)."""
+    """The supervisor's worker processes: its children, less multiprocessing's resource tracker (which
+    uvicorn's supervisor starts first, so it has the lowest process id)."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                command = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if int(fields[1]) == process.pid:
+            if int(fields[1]) == process.pid and b"resource_tracker" not in command:
                 found.append(int(entry.name))
     return sorted(found)
+
+
+def over_http(
+    kind: str,
+    server: str,
+    args: argparse.Namespace,
+    url: str,
+    world: RushWorld,
+    attempts: list[Attempt],
+    sessions: list[SignedIn],
+    process: subprocess.Popen[bytes],
+    port: int,
+) -> dict[str, Any]:
+    """The burst, the floor (with ``--floor``) and the ramp with a killed worker against one server; the
+    database is reset after each run."""
+    answers = asyncio.run(rush(port, attempts, sessions, ramp=0.0, on_share=None))
+    burst = http_figures(answers, world.seats)
+    burst["checks"] = check(url, world, answers)
+    print(f"[{kind}/{server}] burst over HTTP: {burst}")
+    floor = asyncio.run(health_burst(port, len(attempts))) if args.floor else None
+    if floor is not None:
+        print(f"[{kind}/{server}] floor (GET /healthz the same way): {floor}")
+    reset(url)
+    killed: list[int] = []
+
+    def kill_one() -> None:
+        pids = worker_pids(process)
+        if pids:
+            os.kill(pids[0], signal.SIGKILL)
+            killed.append(pids[0])
+
+    answers = asyncio.run(rush(port, attempts, sessions, ramp=args.ramp, on_share=(0.4, kill_one)))
+    ramped = http_figures(answers, world.seats)
+    ramped["killed_worker"] = killed[0] if killed else None
+    ramped["retried"] = retry_unanswered(port, answers, sessions)
+    ramped["checks"] = check(url, world, answers)
+    print(f"[{kind}/{server}] ramp over {args.ramp} s, a worker killed at 40 %: {ramped}")
+    reset(url)
+    return {"burst": burst, "ramp": ramped, **({"floor": floor} if floor is not None else {})}
 
 
 # -- one engine ---------------------------------------------------------------------------------------------
@@ -666,36 +711,18 @@ def run_engine(kind: str, args: argparse.Namespace, folder: Path) -> dict[str, A
         assert raw["outcomes"].get("booked") == world.seats, raw
         print(f"[{kind}] raw: {raw}")
         reset(url)
-        process, port = start_server(url, folder, args.workers, folder / f"server-{kind}.log")
-        answers = asyncio.run(rush(port, attempts, sessions, ramp=0.0, on_share=None))
-        burst = http_figures(answers, world.seats)
-        burst["checks"] = check(url, world, answers)
-        print(f"[{kind}] burst over HTTP: {burst}")
-        floor = asyncio.run(health_burst(port, len(attempts))) if args.floor else None
-        if floor is not None:
-            print(f"[{kind}] floor (GET /healthz the same way): {floor}")
-        reset(url)
-        killed: list[int] = []
-
-        def kill_one() -> None:
-            pids = worker_pids(process) if process else []
-            if pids:
-                os.kill(pids[0], signal.SIGKILL)
-                killed.append(pids[0])
-
-        answers = asyncio.run(rush(port, attempts, sessions, ramp=args.ramp, on_share=(0.4, kill_one)))
-        ramped = http_figures(answers, world.seats)
-        ramped["killed_worker"] = killed[0] if killed else None
-        ramped["retried"] = retry_unanswered(port, answers, sessions)
-        ramped["checks"] = check(url, world, answers)
-        print(f"[{kind}] ramp over {args.ramp} s, a worker killed at 40 %: {ramped}")
-        return {
-            "raw": raw,
-            "burst": burst,
-            "ramp": ramped,
-            "http_over_raw": round(burst["attempts_per_s"] / raw["attempts_per_s"], 3),
-            **({"floor": floor} if floor is not None else {}),
-        }
+        result: dict[str, Any] = {"raw": raw}
+        for server in args.servers.split(","):
+            process, port = start_server(
+                url, folder, args.workers, folder / f"server-{kind}-{server}.log", server=server
+            )
+            result[server] = over_http(kind, server, args, url, world, attempts, sessions, process, port)
+            result[server]["http_over_raw"] = round(
+                result[server]["burst"]["attempts_per_s"] / raw["attempts_per_s"], 3
+            )
+            stop(process)
+            process = None
+        return result
     finally:
         if process is not None:
             stop(process)
@@ -738,6 +765,11 @@ def main() -> None:
         "--ramp", type=float, default=5.0, help="seconds over which the ramped run's attempts start"
     )
     parser.add_argument("--engines", default="postgresql,sqlite")
+    parser.add_argument(
+        "--servers",
+        default="granian",
+        help="the HTTP servers to run the HTTP runs against, in turn (granian, uvicorn or both)",
+    )
     parser.add_argument(
         "--floor",
         action="store_true",

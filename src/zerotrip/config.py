@@ -31,6 +31,16 @@ class WebSettings(BaseModel):
     )
     default_locale: str = Field("zh_Hans", description="UI language when the visitor has not chosen one.")
     workers: int = Field(1, ge=1, le=64, description="Number of API worker processes for `zerotrip serve`.")
+    server: Literal["granian", "uvicorn"] = Field(
+        "granian",
+        description=(
+            "The HTTP server behind `zerotrip serve` and `zerotrip demo`: granian (HTTP handled in Rust, less"
+            " Python per request and connection; see docs/performance.md) or uvicorn. Either runs WORKERS"
+            " processes on one listening socket, replaces a worker that dies and stops on SIGTERM or SIGINT,"
+            " cutting open live streams after 5 seconds."
+        ),
+    )
+    access_log: bool = Field(True, description="Log one line per HTTP request to the server's output.")
 
 
 class IdentitySettings(BaseModel):

@@ -8,15 +8,12 @@ engine and one visible transaction; nothing connects at import time.
 from __future__ import annotations
 
 import os
-import socket
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
-from uvicorn.supervisors import Multiprocess
 
 from zerotrip.config import Settings
 from zerotrip.db import make_engine, make_sessionmaker, transaction
@@ -24,6 +21,7 @@ from zerotrip.demo.people import DEFAULT_SEED
 from zerotrip.demo.seed import DemoLogins, demo_logins, is_seeded, seed_demo
 from zerotrip.keys import KeyStore
 from zerotrip.migrations import upgrade
+from zerotrip.serving import run_granian, run_uvicorn
 
 console = Console()
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
@@ -118,7 +116,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
 ) -> None:
-    """Serve the platform (pages and API) with uvicorn."""
+    """Serve the platform (pages and API) with granian or uvicorn (the `web.server` setting)."""
     settings: Settings = ctx.obj
     _serve(settings, host=host, port=port, workers=workers or settings.web.workers)
 
@@ -130,62 +128,18 @@ def _serve(settings: Settings, *, host: str | None, port: int | None, workers: i
         os.environ["ZEROTRIP_DATABASE_URL"] = settings.database_url
     bind_host = host or settings.web.host
     bind_port = port or settings.web.port
-    console.print(f"Serving zerotrip on [bold]http://{bind_host}:{bind_port}[/] (Ctrl+C to stop)")
-    config = uvicorn.Config(
-        "zerotrip.app:app_from_environment",
-        factory=True,
-        host=bind_host,
-        port=bind_port,
-        workers=workers,
-        proxy_headers=True,
-        log_level="info",
-        # Open live notice streams never end by themselves: cut them this long after a stop is asked for
-        # (browsers reconnect to whichever worker is up).
-        timeout_graceful_shutdown=5,
-        # Connections the kernel queues before a worker accepts them (capped by net.core.somaxconn): a
-        # rush opens thousands at once, and a connection that finds the queue full waits a second or more
-        # for its SYN to be sent again (uvicorn's default is 2048).
-        backlog=4096,
+    console.print(
+        f"Serving zerotrip on [bold]http://{bind_host}:{bind_port}[/] with {settings.web.server}"
+        f" ({workers} worker{'s' if workers > 1 else ''}; Ctrl+C to stop)"
     )
+    run = run_granian if settings.web.server == "granian" else run_uvicorn
     try:
-        sock = listening_socket(bind_host, bind_port)
+        status = run(settings, host=bind_host, port=bind_port, workers=workers)
     except OSError as error:
         console.print(f"[red]Cannot listen on {bind_host}:{bind_port}[/]: {error}")
         raise typer.Exit(1) from error
-    try:
-        if workers > 1:
-            Multiprocess(config, sockets=[sock]).run()
-        else:
-            server = uvicorn.Server(config)
-            server.run(sockets=[sock])
-            if not server.started:
-                raise typer.Exit(3)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sock.close()
-
-
-def listening_socket(host: str, port: int) -> socket.socket:
-    """The server's listening socket, bound here rather than by uvicorn, for one worker or many.
-
-    asyncio sets TCP_NODELAY only on connections accepted from a socket created with ``IPPROTO_TCP``;
-    uvicorn's multi-worker supervisor creates its socket with protocol 0, so with ``--workers 2`` every
-    keep-alive response sat about 40 ms behind the client's delayed ACK (Kludex/uvicorn#3149). This socket
-    names the protocol, so each worker's accepted connections get TCP_NODELAY, and sets the option on the
-    listening socket too (Linux hands it down to accepted connections).
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    sock.set_inheritable(True)  # the worker processes receive it
-    return sock
+    if status:
+        raise typer.Exit(status)
 
 
 def _safe_url(settings: Settings) -> str:
