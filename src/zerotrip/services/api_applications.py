@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
+from fastapi import APIRouter, Query, Response
 
-from zerotrip.config import Settings
 from zerotrip.datahub.api_gateway import State as Gateway
 from zerotrip.db import transaction
-from zerotrip.deps import DB, AnyActor, CurrentActor, get_keys, get_settings
-from zerotrip.keys import KeyStore
+from zerotrip.deps import DB, AnyActor, CurrentActor
 from zerotrip.services import application_queries, applying, instant, uploads, wallet_evidence
+from zerotrip.services.api_deps import AppSettings, Keys, Scan, sent_scan
 from zerotrip.services.application_schemas import (
     ApplicationPage,
     ApplicationRead,
@@ -31,8 +30,6 @@ from zerotrip.services.application_schemas import (
 from zerotrip.services.rules import RuleSetSpec
 
 router = APIRouter(prefix="/api/services", tags=["services"])
-AppSettings = Annotated[Settings, Depends(get_settings)]
-Keys = Annotated[KeyStore, Depends(get_keys)]
 
 
 @router.post("/applications", response_model=ApplicationRead, status_code=201, summary="Start an application")
@@ -130,19 +127,19 @@ def decline(number: str, position: int, db: DB, actor: CurrentActor) -> Applicat
 def upload(
     number: str,
     position: int,
-    file: Annotated[UploadFile, File(description="The scan: PDF, PNG or JPEG.")],
+    file: Scan,
     db: DB,
     actor: CurrentActor,
     settings: AppSettings,
 ) -> ApplicationRead:
-    content = uploads.read_sent(file.file, settings)
+    filename, content = sent_scan(file, settings)
     with transaction(db):
         application = uploads.attach_upload(
             db,
             actor=actor,
             number=number,
             position=position,
-            filename=file.filename or "upload",
+            filename=filename,
             content=content,
             settings=settings,
         )

@@ -11,20 +11,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, Query
 
-from zerotrip.config import Settings
 from zerotrip.db import transaction
-from zerotrip.deps import DB, AnyActor, CurrentActor, get_keys, get_settings
-from zerotrip.keys import KeyStore
+from zerotrip.deps import DB, AnyActor, CurrentActor
 from zerotrip.services import (
     bundle_catalogue,
     bundle_evidence,
     bundle_queries,
     bundles,
-    uploads,
     wallet_evidence,
 )
+from zerotrip.services.api_deps import AppSettings, Keys, Scan, sent_scan
 from zerotrip.services.bundle_schemas import (
     BundleApplicationPage,
     BundleApplicationRead,
@@ -41,9 +39,6 @@ from zerotrip.services.bundle_schemas import (
 from zerotrip.services.schemas import LifeEvent
 
 router = APIRouter(prefix="/api/services/bundles", tags=["services"])
-AppSettings = Annotated[Settings, Depends(get_settings)]
-Keys = Annotated[KeyStore, Depends(get_keys)]
-Scan = Annotated[UploadFile, File(description="The scan: PDF, PNG or JPEG.")]
 
 
 @router.get("", response_model=BundlePage, summary="The bundles (一件事) of the service guide")
@@ -179,14 +174,14 @@ def decline_certificate(
 def upload_source(
     number: str, position: int, file: Scan, db: DB, actor: CurrentActor, settings: AppSettings
 ) -> BundleApplicationRead:
-    content = uploads.read_sent(file.file, settings)
+    filename, content = sent_scan(file, settings)
     with transaction(db):
         found = bundle_evidence.upload_for_source(
             db,
             actor=actor,
             number=number,
             position=position,
-            filename=file.filename or "upload",
+            filename=filename,
             content=content,
             settings=settings,
         )
@@ -201,7 +196,7 @@ def upload_source(
 def upload_part(
     number: str, part: int, position: int, file: Scan, db: DB, actor: CurrentActor, settings: AppSettings
 ) -> BundleApplicationRead:
-    content = uploads.read_sent(file.file, settings)
+    filename, content = sent_scan(file, settings)
     with transaction(db):
         found = bundle_evidence.upload_for_part(
             db,
@@ -209,7 +204,7 @@ def upload_part(
             number=number,
             part=part,
             position=position,
-            filename=file.filename or "upload",
+            filename=filename,
             content=content,
             settings=settings,
         )

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 
-from zerotrip.config import Settings
 from zerotrip.db import transaction
-from zerotrip.deps import DB, CurrentActor, get_keys, get_settings
-from zerotrip.keys import KeyStore
+from zerotrip.deps import DB, CurrentActor
 from zerotrip.problems import NotFound
-from zerotrip.services import application_queries, ratings, reviewing, supplements, uploads, workflow_queries
+from zerotrip.services import application_queries, ratings, reviewing, supplements, workflow_queries
+from zerotrip.services.api_deps import AppSettings, Keys, Scan, sent_scan
 from zerotrip.services.application_schemas import ApplicationRead
 from zerotrip.services.workflow_schemas import (
     ApproveRequest,
@@ -36,8 +35,6 @@ from zerotrip.services.workflow_schemas import (
 )
 
 router = APIRouter(prefix="/api/services", tags=["services"])
-AppSettings = Annotated[Settings, Depends(get_settings)]
-Keys = Annotated[KeyStore, Depends(get_keys)]
 
 
 def _read(db: DB, number: str, actor: CurrentActor) -> ApplicationRead:
@@ -170,19 +167,19 @@ def answer(
 def answer_with_file(
     number: str,
     position: int,
-    file: Annotated[UploadFile, File(description="The scan: PDF, PNG or JPEG.")],
+    file: Scan,
     db: DB,
     actor: CurrentActor,
     settings: AppSettings,
 ) -> ApplicationRead:
-    content = uploads.read_sent(file.file, settings)
+    filename, content = sent_scan(file, settings)
     with transaction(db):
         supplements.answer_with_file(
             db,
             actor=actor,
             number=number,
             position=position,
-            filename=file.filename or "upload",
+            filename=filename,
             content=content,
             settings=settings,
         )

@@ -12,18 +12,17 @@ from fastapi.responses import Response
 from zerotrip.config import Settings
 from zerotrip.datahub.api_gateway import worker_state
 from zerotrip.db import transaction
-from zerotrip.deps import Caller, get_keys, get_settings, resolve_caller
+from zerotrip.deps import Caller, get_keys, get_settings
 from zerotrip.keys import KeyStore
 from zerotrip.problems import Problem
 from zerotrip.services import applications, applying, uploads, wallet_evidence
 from zerotrip.services.errors import ApplicationClosed, EvidenceIncomplete, InvalidUpload
-from zerotrip.web import csrf
 from zerotrip.web import services_apply_views as views
 from zerotrip.web import services_wallet_views as wallet_views
-from zerotrip.web.auth_pages import CITIZEN
 from zerotrip.web.datahub_text import ProblemView
-from zerotrip.web.page_kit import DB, check_citizen, sign_in_first
-from zerotrip.web.render import get_renderer, redirect
+from zerotrip.web.page_kit import DB
+from zerotrip.web.render import redirect
+from zerotrip.web.services_forms import ApplicantPage, citizen_list, render_page, signed_in_citizen
 
 router = APIRouter(include_in_schema=False)
 AppSettings = Annotated[Settings, Depends(get_settings)]
@@ -54,31 +53,12 @@ def render_application(
     status_code: int = 200,
 ) -> Response:
     template = "services/apply.html" if view.is_draft else "services/apply_status.html"
-    return get_renderer(request).render(
-        request,
-        template,
-        caller=caller,
-        status_code=status_code,
-        view=view,
-        csrf_token=caller.csrf_token,
-        problem=problem,
-    )
+    return render_page(request, caller, template, view, problem, status_code)
 
 
-def signed_in_citizen(request: Request, db: DB, csrf_token: str) -> Caller:
-    with transaction(db):
-        caller = resolve_caller(request, db)
-        csrf.check_token(caller.csrf_token, csrf_token)
-        check_citizen(caller.actor)
-    return caller
-
-
-def show_problem(
-    request: Request, db: DB, caller: Caller, number: str, settings: Settings, problem: Problem
-) -> Response:
-    with transaction(db):
-        view = views.application(db, caller.actor, number, settings.services)
-    return render_application(request, caller, view, views.problem(problem, view), problem.status)
+PAGE = ApplicantPage(
+    view=views.application, render=render_application, problem=views.problem, shown=SHOWN_ON_PAGE
+)
 
 
 @router.post("/services/items/{code}/apply")
@@ -93,24 +73,14 @@ def start(request: Request, db: DB, code: str, csrf_token: Token = "") -> Respon
 
 @router.get("/me/applications")
 def my_applications(request: Request, db: DB, page: PageQuery = 1) -> Response:
-    with transaction(db):
-        caller = resolve_caller(request, db)
-        if not caller.actor.is_authenticated:
-            return sign_in_first(request, CITIZEN)
-        check_citizen(caller.actor)
-        view = views.my_applications(db, caller.actor, page=page)
-    return get_renderer(request).render(request, "services/apply_list.html", caller=caller, view=view)
+    return citizen_list(
+        request, db, "services/apply_list.html", lambda db, actor: views.my_applications(db, actor, page=page)
+    )
 
 
 @router.get("/me/applications/{number}")
 def application(request: Request, db: DB, number: str, settings: AppSettings) -> Response:
-    with transaction(db):
-        caller = resolve_caller(request, db)
-        if not caller.actor.is_authenticated:
-            return sign_in_first(request, CITIZEN)
-        check_citizen(caller.actor)
-        view = views.application(db, caller.actor, number, settings.services)
-    return render_application(request, caller, view)
+    return PAGE.open(request, db, number, settings)
 
 
 @router.post("/me/applications/{number}/consent")
@@ -123,39 +93,35 @@ def consent(
     csrf_token: Token = "",
     certificate: Choices = [],  # noqa: B006 - FastAPI copies the default
 ) -> Response:
-    caller = signed_in_citizen(request, db, csrf_token)
+    form = PAGE.form(request, db, number, settings, csrf_token)
     chosen = {}
     for choice in certificate:
         position, _, chosen_number = choice.partition(" ")
         if position.isdigit() and chosen_number:
             chosen[int(position)] = chosen_number
     wallet = wallet_evidence.WalletAccess(keys=keys, settings=settings, chosen=chosen)
-    try:
-        with transaction(db):
-            applying.consent_and_fetch(
-                db,
-                actor=caller.actor,
-                number=number,
-                settings=settings.services,
-                catalogue=worker_state(request.app.state).catalogue,
-                wallet=wallet,
-            )
-    except SHOWN_ON_PAGE as problem:
-        return show_problem(request, db, caller, number, settings, problem)
-    return redirect(application_url(number) + "#form-title")
+    return form.post(
+        lambda: applying.consent_and_fetch(
+            db,
+            actor=form.actor,
+            number=number,
+            settings=settings.services,
+            catalogue=worker_state(request.app.state).catalogue,
+            wallet=wallet,
+        ),
+        then=application_url(number) + "#form-title",
+    )
 
 
 @router.post("/me/applications/{number}/materials/{position}/decline")
 def decline(
     request: Request, db: DB, number: str, position: int, settings: AppSettings, csrf_token: Token = ""
 ) -> Response:
-    caller = signed_in_citizen(request, db, csrf_token)
-    try:
-        with transaction(db):
-            applying.decline_consent(db, actor=caller.actor, number=number, position=position)
-    except SHOWN_ON_PAGE as problem:
-        return show_problem(request, db, caller, number, settings, problem)
-    return redirect(application_url(number) + "#uploads-title")
+    form = PAGE.form(request, db, number, settings, csrf_token)
+    return form.post(
+        lambda: applying.decline_consent(db, actor=form.actor, number=number, position=position),
+        then=application_url(number) + "#uploads-title",
+    )
 
 
 @router.post("/me/applications/{number}/materials/{position}/upload")
@@ -168,29 +134,20 @@ def upload(
     file: Annotated[UploadFile | None, File()] = None,
     csrf_token: Token = "",
 ) -> Response:
-    caller = signed_in_citizen(request, db, csrf_token)
-    if file is None or not file.filename:
-        with transaction(db):
-            view = views.application(db, caller.actor, number, settings.services)
-        return render_application(request, caller, view, views.message(views.NO_FILE), 422)
-    limit = settings.services.upload_max_bytes
-    content = file.file.read(limit + 1)
-    try:
-        if len(content) > limit:
-            raise InvalidUpload.field("file", f"the file is larger than {limit} bytes")
-        with transaction(db):
-            uploads.attach_upload(
-                db,
-                actor=caller.actor,
-                number=number,
-                position=position,
-                filename=file.filename,
-                content=content,
-                settings=settings,
-            )
-    except SHOWN_ON_PAGE as problem:
-        return show_problem(request, db, caller, number, settings, problem)
-    return redirect(application_url(number) + "#uploads-title")
+    form = PAGE.form(request, db, number, settings, csrf_token)
+    return form.upload(
+        file,
+        lambda filename, content: uploads.attach_upload(
+            db,
+            actor=form.actor,
+            number=number,
+            position=position,
+            filename=filename,
+            content=content,
+            settings=settings,
+        ),
+        then=application_url(number) + "#uploads-title",
+    )
 
 
 @router.post("/me/applications/{number}/submit")
@@ -204,31 +161,27 @@ def submit(
     pledge: Flag = "",
     human_review: Flag = "",
 ) -> Response:
-    caller = signed_in_citizen(request, db, csrf_token)
-    try:
-        with transaction(db):
-            applying.submit_application(
-                db,
-                actor=caller.actor,
-                number=number,
-                keys=keys,
-                settings=settings,
-                pledge=pledge == "yes",
-                human_review=human_review == "yes",
-            )
-    except SHOWN_ON_PAGE as problem:
-        return show_problem(request, db, caller, number, settings, problem)
-    return redirect(application_url(number))
+    form = PAGE.form(request, db, number, settings, csrf_token)
+    return form.post(
+        lambda: applying.submit_application(
+            db,
+            actor=form.actor,
+            number=number,
+            keys=keys,
+            settings=settings,
+            pledge=pledge == "yes",
+            human_review=human_review == "yes",
+        ),
+        then=application_url(number),
+    )
 
 
 @router.post("/me/applications/{number}/withdraw")
 def withdraw(
     request: Request, db: DB, number: str, settings: AppSettings, csrf_token: Token = ""
 ) -> Response:
-    caller = signed_in_citizen(request, db, csrf_token)
-    try:
-        with transaction(db):
-            applying.withdraw_application(db, actor=caller.actor, number=number)
-    except SHOWN_ON_PAGE as problem:
-        return show_problem(request, db, caller, number, settings, problem)
-    return redirect(application_url(number))
+    form = PAGE.form(request, db, number, settings, csrf_token)
+    return form.post(
+        lambda: applying.withdraw_application(db, actor=form.actor, number=number),
+        then=application_url(number),
+    )

@@ -14,18 +14,16 @@ from zerotrip.config import Settings
 from zerotrip.db import transaction
 from zerotrip.deps import Caller, get_keys, get_settings, resolve_caller
 from zerotrip.keys import KeyStore
-from zerotrip.problems import Problem, ValidationFailed
+from zerotrip.problems import ValidationFailed
 from zerotrip.services import bundle_evidence, bundles, wallet_evidence
 from zerotrip.services.applications import normalise_number
 from zerotrip.services.errors import ApplicationClosed, EvidenceIncomplete, InvalidUpload
 from zerotrip.services.models import LIFE_EVENTS
-from zerotrip.web import csrf
 from zerotrip.web import services_bundle_views as views
-from zerotrip.web.auth_pages import CITIZEN
 from zerotrip.web.datahub_text import ProblemView
-from zerotrip.web.page_kit import DB, check_citizen, sign_in_first
+from zerotrip.web.page_kit import DB
 from zerotrip.web.render import get_renderer, redirect
-from zerotrip.web.services_apply_views import NO_FILE, message
+from zerotrip.web.services_forms import ApplicantPage, citizen_list, render_page, signed_in_citizen
 
 router = APIRouter(include_in_schema=False)
 AppSettings = Annotated[Settings, Depends(get_settings)]
@@ -75,37 +73,16 @@ def _page(
     status_code: int = 200,
 ) -> Response:
     template = "services/bundle_apply.html" if view.is_draft else "services/bundle_status.html"
-    return get_renderer(request).render(
-        request,
-        template,
-        caller=caller,
-        status_code=status_code,
-        view=view,
-        csrf_token=caller.csrf_token,
-        problem=problem,
-    )
+    return render_page(request, caller, template, view, problem, status_code)
 
 
-def _signed_in_citizen(request: Request, db: DB, csrf_token: str) -> Caller:
-    with transaction(db):
-        caller = resolve_caller(request, db)
-        csrf.check_token(caller.csrf_token, csrf_token)
-        check_citizen(caller.actor)
-    return caller
-
-
-def _shown(
-    request: Request, db: DB, caller: Caller, number: str, settings: Settings, problem: Problem
-) -> Response:
-    with transaction(db):
-        view = views.bundle_application(db, caller.actor, number, settings.services)
-    return _page(request, caller, view, views.problem(problem, view), problem.status)
+PAGE = ApplicantPage(view=views.bundle_application, render=_page, problem=views.problem, shown=SHOWN_ON_PAGE)
 
 
 @router.post("/services/bundles/{code}/apply")
 def start(request: Request, db: DB, code: str, csrf_token: Token = "") -> Response:
     """在线办理 for the whole bundle: a draft of every part (the open draft of the bundle is resumed)."""
-    caller = _signed_in_citizen(request, db, csrf_token)
+    caller = signed_in_citizen(request, db, csrf_token)
     with transaction(db):
         number = bundles.start_bundle_application(db, actor=caller.actor, bundle_code=code).number
     return redirect(_url(number))
@@ -113,53 +90,42 @@ def start(request: Request, db: DB, code: str, csrf_token: Token = "") -> Respon
 
 @router.get("/me/bundles")
 def my_bundles(request: Request, db: DB, page: PageQuery = 1) -> Response:
-    with transaction(db):
-        caller = resolve_caller(request, db)
-        if not caller.actor.is_authenticated:
-            return sign_in_first(request, CITIZEN)
-        check_citizen(caller.actor)
-        view = views.my_bundle_applications(db, caller.actor, page=page)
-    return get_renderer(request).render(request, "services/bundle_list.html", caller=caller, view=view)
+    return citizen_list(
+        request,
+        db,
+        "services/bundle_list.html",
+        lambda db, actor: views.my_bundle_applications(db, actor, page=page),
+    )
 
 
 @router.get("/me/bundles/{number}")
 def bundle_application(request: Request, db: DB, number: str, settings: AppSettings) -> Response:
-    with transaction(db):
-        caller = resolve_caller(request, db)
-        if not caller.actor.is_authenticated:
-            return sign_in_first(request, CITIZEN)
-        check_citizen(caller.actor)
-        view = views.bundle_application(db, caller.actor, number, settings.services)
-    return _page(request, caller, view)
+    return PAGE.open(request, db, number, settings)
 
 
 @router.post("/me/bundles/{number}/consent")
 def consent(
     request: Request, db: DB, number: str, settings: AppSettings, keys: Keys, csrf_token: Token = ""
 ) -> Response:
-    caller = _signed_in_citizen(request, db, csrf_token)
+    form = PAGE.form(request, db, number, settings, csrf_token)
     wallet = wallet_evidence.WalletAccess(keys=keys, settings=settings)
-    try:
-        with transaction(db):
-            bundle_evidence.consent_bundle(
-                db, actor=caller.actor, number=number, settings=settings.services, wallet=wallet
-            )
-    except SHOWN_ON_PAGE as problem:
-        return _shown(request, db, caller, number, settings, problem)
-    return redirect(_url(number) + "#form-title")
+    return form.post(
+        lambda: bundle_evidence.consent_bundle(
+            db, actor=form.actor, number=number, settings=settings.services, wallet=wallet
+        ),
+        then=_url(number) + "#form-title",
+    )
 
 
 @router.post("/me/bundles/{number}/sources/{position}/decline")
 def decline(
     request: Request, db: DB, number: str, position: int, settings: AppSettings, csrf_token: Token = ""
 ) -> Response:
-    caller = _signed_in_citizen(request, db, csrf_token)
-    try:
-        with transaction(db):
-            bundle_evidence.decline_bundle_source(db, actor=caller.actor, number=number, position=position)
-    except SHOWN_ON_PAGE as problem:
-        return _shown(request, db, caller, number, settings, problem)
-    return redirect(_url(number) + "#uploads-title")
+    form = PAGE.form(request, db, number, settings, csrf_token)
+    return form.post(
+        lambda: bundle_evidence.decline_bundle_source(db, actor=form.actor, number=number, position=position),
+        then=_url(number) + "#uploads-title",
+    )
 
 
 @router.post("/me/bundles/{number}/sources/{position}/choose")
@@ -173,17 +139,15 @@ def choose(
     record: Flag = "",
 ) -> Response:
     """Which record of several (one child of several births) the application is about."""
-    caller = _signed_in_citizen(request, db, csrf_token)
-    try:
-        if not record.isdigit():
-            raise ValidationFailed.field("record", "choose one of the records listed")
-        with transaction(db):
-            bundle_evidence.choose_bundle_record(
-                db, actor=caller.actor, number=number, position=position, record=int(record)
-            )
-    except SHOWN_ON_PAGE as problem:
-        return _shown(request, db, caller, number, settings, problem)
-    return redirect(_url(number) + "#form-title")
+    form = PAGE.form(request, db, number, settings, csrf_token)
+    if not record.isdigit():
+        return form.show_problem(ValidationFailed.field("record", "choose one of the records listed"))
+    return form.post(
+        lambda: bundle_evidence.choose_bundle_record(
+            db, actor=form.actor, number=number, position=position, record=int(record)
+        ),
+        then=_url(number) + "#form-title",
+    )
 
 
 @router.post("/me/bundles/{number}/parts/{part}/materials/{position}/decline")
@@ -197,15 +161,13 @@ def decline_certificate(
     csrf_token: Token = "",
 ) -> Response:
     """Do not use a certificate from the wallet for a part's e-certificate material; upload it instead."""
-    caller = _signed_in_citizen(request, db, csrf_token)
-    try:
-        with transaction(db):
-            bundle_evidence.decline_part_certificate(
-                db, actor=caller.actor, number=number, part=part, position=position
-            )
-    except SHOWN_ON_PAGE as problem:
-        return _shown(request, db, caller, number, settings, problem)
-    return redirect(_url(number) + "#uploads-title")
+    form = PAGE.form(request, db, number, settings, csrf_token)
+    return form.post(
+        lambda: bundle_evidence.decline_part_certificate(
+            db, actor=form.actor, number=number, part=part, position=position
+        ),
+        then=_url(number) + "#uploads-title",
+    )
 
 
 def _upload(
@@ -220,42 +182,33 @@ def _upload(
     part: int | None = None,
     position: int | None = None,
 ) -> Response:
-    caller = _signed_in_citizen(request, db, csrf_token)
-    if file is None or not file.filename:
-        with transaction(db):
-            view = views.bundle_application(db, caller.actor, number, settings.services)
-        return _page(request, caller, view, message(NO_FILE), 422)
-    limit = settings.services.upload_max_bytes
-    content = file.file.read(limit + 1)
-    try:
-        if len(content) > limit:
-            raise InvalidUpload.field("file", f"the file is larger than {limit} bytes")
-        with transaction(db):
-            if source is not None:
-                bundle_evidence.upload_for_source(
-                    db,
-                    actor=caller.actor,
-                    number=number,
-                    position=source,
-                    filename=file.filename,
-                    content=content,
-                    settings=settings,
-                )
-            else:
-                assert part is not None and position is not None
-                bundle_evidence.upload_for_part(
-                    db,
-                    actor=caller.actor,
-                    number=number,
-                    part=part,
-                    position=position,
-                    filename=file.filename,
-                    content=content,
-                    settings=settings,
-                )
-    except SHOWN_ON_PAGE as problem:
-        return _shown(request, db, caller, number, settings, problem)
-    return redirect(_url(number) + "#uploads-title")
+    form = PAGE.form(request, db, number, settings, csrf_token)
+
+    def store(filename: str, content: bytes) -> None:
+        if source is not None:
+            bundle_evidence.upload_for_source(
+                db,
+                actor=form.actor,
+                number=number,
+                position=source,
+                filename=filename,
+                content=content,
+                settings=settings,
+            )
+        else:
+            assert part is not None and position is not None
+            bundle_evidence.upload_for_part(
+                db,
+                actor=form.actor,
+                number=number,
+                part=part,
+                position=position,
+                filename=filename,
+                content=content,
+                settings=settings,
+            )
+
+    return form.upload(file, store, then=_url(number) + "#uploads-title")
 
 
 @router.post("/me/bundles/{number}/sources/{position}/upload")
@@ -295,25 +248,21 @@ def submit(
     csrf_token: Token = "",
     pledge: Flag = "",
 ) -> Response:
-    caller = _signed_in_citizen(request, db, csrf_token)
-    try:
-        with transaction(db):
-            bundles.submit_bundle(
-                db, actor=caller.actor, number=number, keys=keys, settings=settings, pledge=pledge == "yes"
-            )
-    except SHOWN_ON_PAGE as problem:
-        return _shown(request, db, caller, number, settings, problem)
-    return redirect(_url(number))
+    form = PAGE.form(request, db, number, settings, csrf_token)
+    return form.post(
+        lambda: bundles.submit_bundle(
+            db, actor=form.actor, number=number, keys=keys, settings=settings, pledge=pledge == "yes"
+        ),
+        then=_url(number),
+    )
 
 
 @router.post("/me/bundles/{number}/withdraw")
 def withdraw(
     request: Request, db: DB, number: str, settings: AppSettings, csrf_token: Token = ""
 ) -> Response:
-    caller = _signed_in_citizen(request, db, csrf_token)
-    try:
-        with transaction(db):
-            bundles.withdraw_bundle(db, actor=caller.actor, number=number)
-    except SHOWN_ON_PAGE as problem:
-        return _shown(request, db, caller, number, settings, problem)
-    return redirect(_url(number))
+    form = PAGE.form(request, db, number, settings, csrf_token)
+    return form.post(
+        lambda: bundles.withdraw_bundle(db, actor=form.actor, number=number),
+        then=_url(number),
+    )
