@@ -23,6 +23,7 @@ from zerotrip.app import create_app
 from zerotrip.config import Settings
 from zerotrip.db import transaction
 from zerotrip.demo.seed import DemoLogin, seed_demo
+from zerotrip.demo.service_bundles import NEWBORN_BUNDLE
 from zerotrip.demo.services import MATERNITY_ALLOWANCE
 
 from .live import CHROMIUM, PHONE, serve
@@ -197,6 +198,54 @@ def test_a_demo_citizen_uses_her_marriage_certificate_from_the_wallet_instead_of
         expect(spouse).to_contain_text("颁发于")
         assert page.locator("input[type=file]").count() == 0, "the certificate is not uploaded"
         page.screenshot(path=str(shots / "services-wallet-form-phone.png"), full_page=True)
+    finally:
+        context.close()
+    assert not errors, errors
+
+
+def test_a_demo_citizen_applies_for_the_newborn_bundle_with_her_marriage_certificate_from_the_wallet(
+    browser: Browser, services_server: ServicesServer, shots: Path
+) -> None:
+    """The newborn bundle's household registration asks for the parents' marriage certificate: the bundle
+    page shows it as a certificate card of that part, listing the mother's one valid certificate; the one
+    consent for all parts attaches it (verified), so it is not among the uploads."""
+    url = services_server.url
+    errors: list[str] = []
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", device_scale_factor=2)
+    try:
+        page = context.new_page()
+        watch(page, errors)
+        page.goto(f"{url}/login")
+        page.get_by_label("手机号码或公民身份号码").fill(services_server.mother.login_name)
+        page.get_by_label("密码").fill(services_server.mother.password)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url(f"{url}/me")
+        page.goto(f"{url}/services/bundles/{NEWBORN_BUNDLE}")
+        page.get_by_role("button", name="一次在线办理").click()
+        page.wait_for_url(re.compile(r".*/me/bundles/YJ[0-9A-Z]{10}$"))
+
+        card = page.locator("#certificate-1-2")  # the registration's (part 1) marriage certificate
+        expect(card.locator(".card-title")).to_contain_text("出生登记")
+        expect(card.locator(".certificate-type")).to_have_text("结婚证")
+        expect(card.locator(".source-department")).to_have_text("浙江省民政厅")
+        expect(card).to_contain_text("配偶姓名")
+        expect(card.locator(".wallet-certificates tr.usable")).to_have_count(1)
+        expect(card.locator(".source-state")).to_have_text("等待您同意")
+        expect(card.get_by_role("button", name="不使用我的证照，我自行上传")).to_be_visible()
+        expect(page.locator("#upload-parts-1-materials-2")).to_have_count(0)
+        page.screenshot(path=str(shots / "services-bundle-certificate-consent-phone.png"), full_page=True)
+        page.get_by_role("button", name="我同意：为全部事项调取我的数据").click()
+        page.wait_for_url(re.compile(r".*#form-title$"))
+
+        card = page.locator("#certificate-1-2")
+        expect(card.locator(".source-state")).to_contain_text("核验并使用")
+        expect(card.locator(".used-certificate .certificate-number")).to_have_text(
+            re.compile(r"^1\.2\.156\.3005\.2\.")
+        )
+        expect(card.locator(".used-certificate")).to_contain_text("配偶姓名")
+        expect(card.get_by_role("button", name="撤回同意，改为上传")).to_be_visible()
+        expect(page.locator("#upload-parts-1-materials-2")).to_have_count(0)
+        page.screenshot(path=str(shots / "services-bundle-certificate-used-phone.png"), full_page=True)
     finally:
         context.close()
     assert not errors, errors
