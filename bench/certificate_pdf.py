@@ -12,7 +12,7 @@ synthetic holders, then for each one times, in this order:
   again, as a caller rendering only the PDF would), the embedded token, the output.
 
 Both as wall-clock and as CPU time of this process (the CPU figure is steadier on a shared machine). The
-font is parsed once per process: its parse alone is timed first (``pdf._face``: CPU, wall and the growth
+font is parsed once per process: its parse alone is timed first (``pdf_font.face``: CPU, wall and the growth
 of the resident set), then the first PDF's time (which parses it again) is reported apart and left out of
 the figures. Peak memory: the process's maximum resident set size after the run, and the peak of Python
 allocations (tracemalloc) while rendering 20 more PDFs. Every 50th PDF's embedded token is read back and
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from zerotrip.certificates import numbers, pdf, qr, sdjwt, signing
+from zerotrip.certificates import numbers, pdf, pdf_font, qr, sdjwt, signing
 from zerotrip.keys import KeyStore
 
 NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
@@ -132,10 +132,10 @@ def main() -> None:
 
     rss_before_font = resident_mb()
     wall, cpu = time.perf_counter(), time.process_time()
-    pdf._face(pdf.resolve_font(None))
+    pdf_font.face(pdf_font.resolve_font(None))
     font_wall, font_cpu = time.perf_counter() - wall, time.process_time() - cpu
     font_rss_mb = resident_mb() - rss_before_font
-    pdf._face.cache_clear()
+    pdf_font.face.cache_clear()
 
     started = time.perf_counter()
     pdf.render_certificate_pdf(views[0])

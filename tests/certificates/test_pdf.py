@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from tests.certificates.credentials import HOLDER, NOW, PUBLIC_URL, Deployment, issue, make_deployment
-from zerotrip.certificates import pdf, qr, verify
+from zerotrip.certificates import pdf, pdf_font, qr, verify
 from zerotrip.certificates.pdf import CertificatePdfView, extract_token, render_certificate_pdf
 
 NUMBER = "1.2.156.3005.2.11330000002500031X001.11330100MB1A2B3C4D.482915038271.001.K"
@@ -232,21 +232,21 @@ def test_pdfs_render_side_by_side_in_threads(view: CertificatePdfView) -> None:
 def test_the_font_is_the_configured_one_or_a_debian_one(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    default = pdf.resolve_font()
-    assert default in pdf.DEBIAN_FONTS
-    assert pdf.resolve_font(default) == default
-    with pytest.raises(pdf.CertificateFontError, match="ZEROTRIP_CERTIFICATES__PDF_FONT"):
-        pdf.resolve_font(tmp_path / "missing.ttf")
-    monkeypatch.setattr(pdf, "DEBIAN_FONTS", (tmp_path / "none.ttc",))
-    with pytest.raises(pdf.CertificateFontError, match=r"apt-get install fonts-arphic-uming"):
-        pdf.resolve_font()
+    default = pdf_font.resolve_font()
+    assert default in pdf_font.DEBIAN_FONTS
+    assert pdf_font.resolve_font(default) == default
+    with pytest.raises(pdf_font.CertificateFontError, match="ZEROTRIP_CERTIFICATES__PDF_FONT"):
+        pdf_font.resolve_font(tmp_path / "missing.ttf")
+    monkeypatch.setattr(pdf_font, "DEBIAN_FONTS", (tmp_path / "none.ttc",))
+    with pytest.raises(pdf_font.CertificateFontError, match=r"apt-get install fonts-arphic-uming"):
+        pdf_font.resolve_font()
 
 
 def test_a_cff_font_is_refused_with_the_reason(view: CertificatePdfView) -> None:
     # scripts/ensure-chromium installs fonts-noto-cjk for the browser tests, so it is always here in CI.
     noto = Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc")
     assert noto.is_file(), "fonts-noto-cjk is missing: run scripts/ensure-chromium"
-    with pytest.raises(pdf.CertificateFontError, match="CFF outlines"):
+    with pytest.raises(pdf_font.CertificateFontError, match="CFF outlines"):
         render_certificate_pdf(view, font_path=noto)
 
 

@@ -325,7 +325,7 @@ def certificate_pdf(
     db: Session, *, actor: Actor, settings: Settings, number: str, now: datetime
 ) -> CertificateFile:
     """The PDF of a held certificate (any status: the holder may keep a copy of a revoked one too, and a
-    verifier is told it is revoked). Raises NotYourRecord, CertificateNotFound, pdf.CertificateFontError
+    verifier is told it is revoked). Raises NotYourRecord, CertificateNotFound, pdf_font.CertificateFontError
     (no CJK font installed: an operator's matter)."""
     certificate = get_held_certificate(db, actor=actor, number=number, now=now)
     view = pdf_view(db, certificate, settings=settings)
