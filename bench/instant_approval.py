@@ -49,7 +49,7 @@ from zerotrip.db import make_engine, make_sessionmaker, transaction
 from zerotrip.demo.datasets import demo_datasets
 from zerotrip.demo.people import DEFAULT_SEED, plan_population
 from zerotrip.demo.seed import seed_demo
-from zerotrip.demo.services import FUND_RENTING
+from zerotrip.demo.service_kit import FUND_RENTING
 from zerotrip.identity import actions, auth
 from zerotrip.identity import queries as identity_queries
 from zerotrip.identity.actor import system

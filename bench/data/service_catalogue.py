@@ -20,7 +20,8 @@ from pathlib import Path
 
 from zerotrip.common.divisions import ZHEJIANG
 from zerotrip.demo.orgs import department_name, region_names
-from zerotrip.demo.services import DemoItem, demo_items
+from zerotrip.demo.service_kit import DemoItem
+from zerotrip.demo.services import demo_items
 from zerotrip.services import catalogue_csv, trips
 from zerotrip.services.catalogue_csv import CatalogueRow
 

@@ -22,7 +22,8 @@ from zerotrip.config import Settings
 from zerotrip.datahub import aggregation
 from zerotrip.datahub import catalogue as datahub_catalogue
 from zerotrip.datahub.schemas import FieldSpec, ResourceSpec
-from zerotrip.demo.services import FUND_RENTING, demo_items, set_up_service_platform
+from zerotrip.demo.service_kit import FUND_RENTING
+from zerotrip.demo.services import demo_items, set_up_service_platform
 from zerotrip.identity import actions, auth
 from zerotrip.identity.actor import Actor, system
 from zerotrip.identity.secrets import hash_password

@@ -8,6 +8,7 @@ from collections import Counter
 from sqlalchemy.orm import Session
 
 from zerotrip.certificates.types import DEMO_TYPES
+from zerotrip.demo import service_kit as kit
 from zerotrip.demo import services as demo
 from zerotrip.services import queries
 
@@ -24,10 +25,10 @@ def test_the_demo_catalogue(db: Session) -> None:
 
     guides = {i.code: queries.item_read(db, i) for i in items}
     trips = {code: g.trips.trips for code, g in guides.items()}
-    fund = guides[demo.FUND_RENTING]
-    assert fund.is_instant and trips[demo.FUND_RENTING] == 0
+    fund = guides[kit.FUND_RENTING]
+    assert fund.is_instant and trips[kit.FUND_RENTING] == 0
     assert {m.source.kind for m in fund.materials} == {"datahub", "commitment"}
-    newborn = (demo.BIRTH_CERTIFICATE, demo.BIRTH_REGISTRATION, demo.NEWBORN_MEDICAL, demo.NEWBORN_CARD)
+    newborn = (kit.BIRTH_CERTIFICATE, kit.BIRTH_REGISTRATION, kit.NEWBORN_MEDICAL, kit.NEWBORN_CARD)
     assert {tree.get(demo_org(code)).department_key for code in newborn} == {
         "health",
         "psb",
@@ -35,18 +36,18 @@ def test_the_demo_catalogue(db: Session) -> None:
         "hrss",
     }
     assert all(trips[code] == 0 and "birth" in guides[code].life_events for code in newborn)
-    assert trips[demo.ENTERPRISE_CHANGE] == 0 and trips[demo.VACCINATION_CERTIFICATE] == 0
-    assert trips[demo.MARRIAGE_REGISTRATION] == 1, "the couple sign in person and leave with the certificate"
-    assert [r.kind for r in guides[demo.MARRIAGE_REGISTRATION].trips.visits[0].reasons].count("step") == 2
+    assert trips[kit.ENTERPRISE_CHANGE] == 0 and trips[kit.VACCINATION_CERTIFICATE] == 0
+    assert trips[kit.MARRIAGE_REGISTRATION] == 1, "the couple sign in person and leave with the certificate"
+    assert [r.kind for r in guides[kit.MARRIAGE_REGISTRATION].trips.visits[0].reasons].count("step") == 2
     fed = [m.source.ref for g in guides.values() for m in g.materials if m.source.kind == "prior_result"]
-    assert demo.BIRTH_REGISTRATION in fed and demo.ENTERPRISE_CHANGE in fed
+    assert kit.BIRTH_REGISTRATION in fed and kit.ENTERPRISE_CHANGE in fed
 
     certificates = {
         m.source.ref for g in guides.values() for m in g.materials if m.source.kind == "certificate"
     }
     held = {m.source.held_by for g in guides.values() for m in g.materials if m.source.held_by}
-    assert certificates <= set(demo.CERTIFICATE_TYPES)
-    assert {h.partition(":")[2] for h in held if h.startswith("certificate:")} <= set(demo.CERTIFICATE_TYPES)
+    assert certificates <= set(kit.CERTIFICATE_TYPES)
+    assert {h.partition(":")[2] for h in held if h.startswith("certificate:")} <= set(kit.CERTIFICATE_TYPES)
 
     analysis = queries.trip_analysis(db)
     assert analysis.total.zero and analysis.total.one and analysis.total.more

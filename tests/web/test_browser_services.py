@@ -24,7 +24,7 @@ from zerotrip.config import Settings
 from zerotrip.db import transaction
 from zerotrip.demo.seed import DemoLogin, seed_demo
 from zerotrip.demo.service_bundles import NEWBORN_BUNDLE
-from zerotrip.demo.services import MATERNITY_ALLOWANCE
+from zerotrip.demo.service_kit import MATERNITY_ALLOWANCE
 
 from .live import CHROMIUM, PHONE, serve
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from zerotrip.config import Settings
 from zerotrip.datahub import sharing
-from zerotrip.demo.services import (
+from zerotrip.demo.service_kit import (
     BIRTH_CERTIFICATE,
     BIRTH_REGISTRATION,
     BIRTHS,

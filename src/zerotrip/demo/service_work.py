@@ -30,7 +30,7 @@ from zerotrip.common import clock
 from zerotrip.config import Settings
 from zerotrip.demo.datasets import Dataset
 from zerotrip.demo.people import DEMO_COUNTY, REFERENCE_DATE, PopulationPlan, age_on
-from zerotrip.demo.services import FUND_ACCOUNTS, HOUSEHOLD, SOCIAL_INSURANCE
+from zerotrip.demo.service_kit import FUND_ACCOUNTS, HOUSEHOLD, SOCIAL_INSURANCE
 from zerotrip.identity import actions, auth
 from zerotrip.identity.actor import Actor
 from zerotrip.keys import KeyStore
