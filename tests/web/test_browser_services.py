@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Response, expect
 
 from zerotrip.app import create_app
 from zerotrip.config import Settings
@@ -71,6 +71,18 @@ def watch(page: Page, errors: list[str]) -> None:
     page.on("response", on_response)
 
 
+def signed_in_mother(context: BrowserContext, server: ServicesServer, errors: list[str]) -> Page:
+    """A page of ``context`` on which the demo mother has signed in, its errors collected in ``errors``."""
+    page = context.new_page()
+    watch(page, errors)
+    page.goto(f"{server.url}/login")
+    page.get_by_label("手机号码或公民身份号码").fill(server.mother.login_name)
+    page.get_by_label("密码").fill(server.mother.password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{server.url}/me")
+    return page
+
+
 def test_a_demo_citizen_withdraws_from_the_housing_fund_without_a_trip_an_upload_or_typing(
     browser: Browser, services_server: ServicesServer, shots: Path
 ) -> None:
@@ -79,13 +91,7 @@ def test_a_demo_citizen_withdraws_from_the_housing_fund_without_a_trip_an_upload
     errors: list[str] = []
     context = browser.new_context(viewport=PHONE, locale="zh-CN", device_scale_factor=2)
     try:
-        page = context.new_page()
-        watch(page, errors)
-        page.goto(f"{url}/login")
-        page.get_by_label("手机号码或公民身份号码").fill(services_server.mother.login_name)
-        page.get_by_label("密码").fill(services_server.mother.password)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url(f"{url}/me")
+        page = signed_in_mother(context, services_server, errors)
 
         # The service guide, then the item's page, then 在线办理.
         page.get_by_role("navigation", name="主菜单").get_by_role("link", name="办事指南").click()
@@ -169,13 +175,7 @@ def test_a_demo_citizen_uses_her_marriage_certificate_from_the_wallet_instead_of
     errors: list[str] = []
     context = browser.new_context(viewport=PHONE, locale="zh-CN", device_scale_factor=2)
     try:
-        page = context.new_page()
-        watch(page, errors)
-        page.goto(f"{url}/login")
-        page.get_by_label("手机号码或公民身份号码").fill(services_server.mother.login_name)
-        page.get_by_label("密码").fill(services_server.mother.password)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url(f"{url}/me")
+        page = signed_in_mother(context, services_server, errors)
         page.goto(f"{url}/services/items/{MATERNITY_ALLOWANCE}")
         expect(page.locator("#trip-count")).to_have_text("0")
         page.get_by_role("button", name="在线办理").click()
@@ -213,13 +213,7 @@ def test_a_demo_citizen_applies_for_the_newborn_bundle_with_her_marriage_certifi
     errors: list[str] = []
     context = browser.new_context(viewport=PHONE, locale="zh-CN", device_scale_factor=2)
     try:
-        page = context.new_page()
-        watch(page, errors)
-        page.goto(f"{url}/login")
-        page.get_by_label("手机号码或公民身份号码").fill(services_server.mother.login_name)
-        page.get_by_label("密码").fill(services_server.mother.password)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url(f"{url}/me")
+        page = signed_in_mother(context, services_server, errors)
         page.goto(f"{url}/services/bundles/{NEWBORN_BUNDLE}")
         page.get_by_role("button", name="一次在线办理").click()
         page.wait_for_url(re.compile(r".*/me/bundles/YJ[0-9A-Z]{10}$"))
