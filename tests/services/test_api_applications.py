@@ -102,6 +102,16 @@ def test_who_may_call_what(client: TestClient, db: Session, apply_world: ApplyWo
         response.status_code == 404 and problem_type(response) == "/problems/services/application-not-found"
     )
     assert client.post(f"{BASE}/{number}/consent", json={}, headers=other).status_code == 404
+    assert client.post(f"{BASE}/{number}/submit", json={"pledge": True}, headers=other).status_code == 404
+    # Consent and submit resolve their caller themselves: without the CSRF header, or signed out, nothing.
+    for path, body in (("consent", {}), ("submit", {"pledge": True})):
+        assert client.post(f"{BASE}/{number}/{path}", json=body).status_code == 403
+        cookies = client.cookies
+        client.cookies = {}
+        try:
+            assert client.post(f"{BASE}/{number}/{path}", json=body, headers=headers).status_code == 401
+        finally:
+            client.cookies = cookies
     # The fund centre's reviewer reads it but cannot apply.
     staff = sign_in_api(client, db, "hz-fund-reviewer")
     assert client.get(f"{BASE}/{number}").json()["number"] == number
@@ -121,6 +131,11 @@ def test_an_api_client_does_not_apply(client: TestClient, db: Session, apply_wor
     bearer = {"Authorization": f"Bearer {token}"}
     response = client.post(BASE, json={"item_code": WITHDRAWAL}, headers=bearer)
     assert response.status_code == 403 and problem_type(response) == "/problems/services/applying-not-allowed"
+    # A second call is answered from the worker's cache of bearer tokens, with the same refusal.
+    again = client.post(BASE, json={"item_code": WITHDRAWAL}, headers=bearer)
+    assert again.status_code == 403 and problem_type(again) == "/problems/services/applying-not-allowed"
+    unknown = client.post(BASE, json={"item_code": WITHDRAWAL}, headers={"Authorization": "Bearer nope"})
+    assert unknown.status_code == 401
 
 
 def test_rules_are_public_and_defined_by_the_departments_reviewers(

@@ -3,7 +3,7 @@ the platform administrator over it) see its applications; anyone else is told th
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from zerotrip.identity.actor import ANONYMOUS, Actor
@@ -19,10 +19,12 @@ from zerotrip.services.application_schemas import (
     TransitionRead,
 )
 from zerotrip.services.applications import needs_upload, normalise_number
+from zerotrip.services.bundle_models import BundleMember
 from zerotrip.services.bundle_overview import bundle_overview
 from zerotrip.services.errors import ApplicationNotFound
 from zerotrip.services.instant import latest_rule_set
 from zerotrip.services.models import Application, Evidence, FormField, Item, RuleSet, Transition
+from zerotrip.services.models_workflow import Rating, SupplementRequest
 from zerotrip.services.permissions import can_read_applications_of, is_filer
 from zerotrip.services.queries import get_item
 from zerotrip.services.rules import RuleSetSpec
@@ -78,14 +80,27 @@ def application_summaries(db: Session, applications: list[Application]) -> list[
 def application_read(db: Session, application: Application, *, actor: Actor = ANONYMOUS) -> ApplicationRead:
     """The whole application as ``actor`` (who may read it) sees it: whether they may rate it depends on
     who they are."""
-    # The item's code and name, the department's name and the rule set's version in one statement.
-    item_code, item_name, department, rule_set_version = db.execute(
-        select(Item.code, Item.name, Organisation.name, RuleSet.version)
-        .select_from(Item)
-        .join(Organisation, Organisation.id == application.department_org_id)
-        .outerjoin(RuleSet, RuleSet.id == application.rule_set_id)
-        .where(Item.id == application.item_id)
-    ).one()
+    # In one statement: the item's code and name, the department's name, the rule set's version, the
+    # bundle the application is a part of (a part belongs to one at most), and whether a rating or a
+    # supplement request has to be read for the workflow panel.
+    item_code, item_name, department, rule_set_version, bundle_application_id, has_rating, has_supplements = (
+        db.execute(
+            select(
+                Item.code,
+                Item.name,
+                Organisation.name,
+                RuleSet.version,
+                BundleMember.bundle_application_id,
+                exists().where(Rating.application_id == application.id),
+                exists().where(SupplementRequest.application_id == application.id),
+            )
+            .select_from(Item)
+            .join(Organisation, Organisation.id == application.department_org_id)
+            .outerjoin(RuleSet, RuleSet.id == application.rule_set_id)
+            .outerjoin(BundleMember, BundleMember.application_id == application.id)
+            .where(Item.id == application.item_id)
+        ).one()
+    )
     evidence = db.scalars(
         select(Evidence).where(Evidence.application_id == application.id).order_by(Evidence.position)
     )
@@ -160,8 +175,17 @@ def application_read(db: Session, application: Application, *, actor: Actor = AN
             )
             for t in transitions
         ],
-        workflow=workflow_read(db, application, actor=actor, office_name=department),
-        bundle=bundle_overview(db, application),
+        workflow=workflow_read(
+            db,
+            application,
+            actor=actor,
+            office_name=department,
+            has_rating=has_rating,
+            has_supplements=has_supplements,
+        ),
+        bundle=bundle_overview(db, application, bundle_application_id)
+        if bundle_application_id is not None
+        else None,
     )
 
 

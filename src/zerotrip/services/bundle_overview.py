@@ -4,6 +4,8 @@ no numbers, decisions, evidence or results of parts they may not open."""
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,15 +16,12 @@ from zerotrip.services.bundle_models import Bundle, BundleApplication, BundleMem
 from zerotrip.services.models import Application, Item
 
 
-def bundle_overview(db: Session, application: Application) -> BundleOverviewRead | None:
-    """The bundle ``application`` is a part of, seen from that part; None when it is on its own."""
-    bundle_application = db.scalar(
-        select(BundleApplication)
-        .join(BundleMember, BundleMember.bundle_application_id == BundleApplication.id)
-        .where(BundleMember.application_id == application.id)
-    )
-    if bundle_application is None:
-        return None
+def bundle_overview(
+    db: Session, application: Application, bundle_application_id: uuid.UUID
+) -> BundleOverviewRead:
+    """The bundle application ``bundle_application_id``, which ``application`` is a part of (the caller
+    found it with the application), seen from that part."""
+    bundle_application = db.get_one(BundleApplication, bundle_application_id)
     parts = db.execute(
         select(BundleMember, Application, Item)
         .join(Application, Application.id == BundleMember.application_id)

@@ -84,10 +84,17 @@ def list_queue(
 
 
 def workflow_read(
-    db: Session, application: Application, *, actor: Actor, office_name: str | None = None
+    db: Session,
+    application: Application,
+    *,
+    actor: Actor,
+    office_name: str | None = None,
+    has_rating: bool = True,
+    has_supplements: bool = True,
 ) -> WorkflowRead | None:
     """Where a submitted application stands; None for a draft. ``office_name``: the name of the office
-    the application is routed to, when the caller has read it already."""
+    the application is routed to, when the caller has read it already; ``has_rating`` and
+    ``has_supplements`` False when the caller knows there is no rating or supplement request to read."""
     if application.status == "draft" or application.step_index is None:
         return None
     if office_name is None:
@@ -109,7 +116,7 @@ def workflow_read(
         )
         for i, s in enumerate(application.steps)
     ]
-    rating = db.scalar(select(Rating).where(Rating.application_id == application.id))
+    rating = db.scalar(select(Rating).where(Rating.application_id == application.id)) if has_rating else None
     return WorkflowRead(
         office=office_name,
         steps=steps,
@@ -122,7 +129,7 @@ def workflow_read(
         escalated_at=application.escalated_at,
         escalated_to=escalated_to,
         refusal_reasons=application.refusal_reasons,
-        supplements=_supplements(db, application),
+        supplements=_supplements(db, application) if has_supplements else [],
         rating=RatingRead(
             score=rating.score,
             comment=rating.comment,
