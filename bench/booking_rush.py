@@ -1,7 +1,7 @@
 """A vaccination booking rush over HTTP, against the same booking transaction issued with the raw driver.
 
 Run: .venv/bin/python bench/booking_rush.py [--attempts 5000] [--seats 1000] [--slots 5] [--workers 2]
-     [--ramp 5] [--engines postgresql,sqlite] [--servers granian,uvicorn]
+     [--ramp 5] [--kill-at 0.4] [--engines postgresql,sqlite] [--servers granian,uvicorn]
      [--pg-url postgresql://postgres@127.0.0.1:5432/postgres] [--floor]
 
 For each engine, a fresh database (a uniquely named PostgreSQL database, or a SQLite file) gets the rush
@@ -21,9 +21,10 @@ idempotency key (a double press), so ``--attempts`` attempts come from 95 % as m
    turn when it names several, default granian); every attempt on a connection of its own, all started at
    once (POST /api/booking/appointments with the session cookie, CSRF and idempotency key).
 3. ramp: the same, the attempts' start spread evenly over ``--ramp`` seconds (a batch opening with people
-   arriving over a few seconds); one API worker process is killed with SIGKILL when 40 % of the attempts
-   have started (the server starts a new one; the requests that worker had accepted get no answer).
-   Clients left without an answer retry once with the same idempotency key on a new connection.
+   arriving over a few seconds); one API worker process is killed with SIGKILL when 40 % (``--kill-at``;
+   0 for none) of the attempts have started (the server starts a new one; the requests that worker had
+   accepted get no answer). Clients left without an answer retry once with the same idempotency key on a
+   new connection.
 
 With ``--floor``, after the burst as many GET /healthz (one ``SELECT 1`` in the server's thread pool) are
 sent the burst's way: what the server and this client cost per connection whatever the route does. The
@@ -61,6 +62,8 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -655,12 +658,16 @@ def over_http(
 ) -> dict[str, Any]:
     """The burst, the floor (with ``--floor``) and the ramp with a killed worker against one server; the
     database is reset after each run."""
-    answers = asyncio.run(rush(port, attempts, sessions, ramp=0.0, on_share=None))
-    burst = http_figures(answers, world.seats)
+    with cpu_spent(process, len(attempts)) as burst_cpu:
+        answers = asyncio.run(rush(port, attempts, sessions, ramp=0.0, on_share=None))
+    burst = http_figures(answers, world.seats) | burst_cpu
     burst["checks"] = check(url, world, answers)
     print(f"[{kind}/{server}] burst over HTTP: {burst}")
-    floor = asyncio.run(health_burst(port, len(attempts))) if args.floor else None
-    if floor is not None:
+    floor = None
+    if args.floor:
+        with cpu_spent(process, len(attempts)) as floor_cpu:
+            floor = asyncio.run(health_burst(port, len(attempts)))
+        floor |= floor_cpu
         print(f"[{kind}/{server}] floor (GET /healthz the same way): {floor}")
     reset(url)
     killed: list[int] = []
@@ -671,14 +678,41 @@ def over_http(
             os.kill(pids[0], signal.SIGKILL)
             killed.append(pids[0])
 
-    answers = asyncio.run(rush(port, attempts, sessions, ramp=args.ramp, on_share=(0.4, kill_one)))
+    on_share = (args.kill_at, kill_one) if args.kill_at > 0 else None
+    answers = asyncio.run(rush(port, attempts, sessions, ramp=args.ramp, on_share=on_share))
     ramped = http_figures(answers, world.seats)
     ramped["killed_worker"] = killed[0] if killed else None
     ramped["retried"] = retry_unanswered(port, answers, sessions)
     ramped["checks"] = check(url, world, answers)
-    print(f"[{kind}/{server}] ramp over {args.ramp} s, a worker killed at 40 %: {ramped}")
+    killing = f"a worker killed at {args.kill_at:.0%}" if args.kill_at > 0 else "no worker killed"
+    print(f"[{kind}/{server}] ramp over {args.ramp} s, {killing}: {ramped}")
     reset(url)
     return {"burst": burst, "ramp": ramped, **({"floor": floor} if floor is not None else {})}
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU the processes have used so far (their threads included)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def cpu_spent(process: subprocess.Popen[bytes], count: int) -> Iterator[dict[str, float]]:
+    """Fills the yielded dict, when the block ends, with the CPU milliseconds per request that the server's
+    workers and this client process spent in it: what a request costs whatever else the machine runs."""
+    figures: dict[str, float] = {}
+    pids = worker_pids(process)
+    server_before = cpu_seconds(pids)
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    yield figures
+    server = cpu_seconds(pids) - server_before
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    client = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    figures["server_cpu_ms"] = round(server * 1000 / count, 3)
+    figures["client_cpu_ms"] = round(client * 1000 / count, 3)
 
 
 # -- one engine ---------------------------------------------------------------------------------------------
@@ -763,6 +797,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
         "--ramp", type=float, default=5.0, help="seconds over which the ramped run's attempts start"
+    )
+    parser.add_argument(
+        "--kill-at",
+        type=float,
+        default=0.4,
+        help="the share of the ramped run's attempts started when a worker is killed; 0 kills none",
     )
     parser.add_argument("--engines", default="postgresql,sqlite")
     parser.add_argument(
