@@ -7,11 +7,12 @@ from collections.abc import Iterable
 from datetime import UTC
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from zerotrip.audit.digest import canonical_json, event_digest, is_plain, plain_event_digest
 from zerotrip.audit.models import AuditEvent
+from zerotrip.bulk import insert_many
 from zerotrip.common import clock
 from zerotrip.common.context import request_id as current_request_id
 
@@ -56,8 +57,7 @@ def record_event(
     return event
 
 
-# Built once: building an insert costs about as much as running it.
-_INSERT_EVENTS = insert(cast(Table, AuditEvent.__table__))
+_EVENTS = cast(Table, AuditEvent.__table__)
 
 
 def record_events(
@@ -118,6 +118,5 @@ def record_events(
             }
         )
     if rows:
-        db.flush()
-        db.execute(_INSERT_EVENTS, rows)
+        insert_many(db, _EVENTS, rows)  # flushes first: events other code added keep their order
     return len(rows)

@@ -12,6 +12,7 @@ per holder is stored and the same holder always gets the same key (and the same 
 from __future__ import annotations
 
 import base64
+import binascii
 import functools
 import hmac
 import threading
@@ -156,7 +157,13 @@ def _holder_secret(keys: KeyStore) -> bytes:
 
 @functools.lru_cache(maxsize=8192)
 def _holder_public_jwk(secret: bytes, holder_key: str) -> tuple[tuple[str, str], ...]:
-    return tuple(public_jwk(derive_holder_key(secret, holder_key)).items())
+    # What public_jwk gives for the key, without its type checks (the key is P-256 by construction).
+    point = (
+        derive_holder_key(secret, holder_key)
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    )
+    return (("kty", "EC"), ("crv", "P-256"), ("x", _b64(point[1:33])), ("y", _b64(point[33:65])))
 
 
 @functools.lru_cache(maxsize=16)
@@ -181,7 +188,10 @@ def derive_holder_key(secret: bytes, holder_key: str) -> ec.EllipticCurvePrivate
 
 
 def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    return binascii.b2a_base64(data, newline=False).rstrip(b"=").translate(_TO_URLSAFE).decode("ascii")
+
+
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
 def public_jwk(key: SigningKey | PrivateKey | PublicKey) -> dict[str, Any]:

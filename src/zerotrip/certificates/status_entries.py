@@ -18,11 +18,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from zerotrip.bulk import insert_many
 from zerotrip.certificates.errors import CertificateStatusConflict
 from zerotrip.certificates.models import Certificate, StatusList, StatusListUsage
 from zerotrip.config import Settings
@@ -39,7 +40,7 @@ USAGE_SHARDS = 32
 _CERTIFICATES = cast(Table, Certificate.__table__)
 _STATUS_LISTS = cast(Table, StatusList.__table__)
 _INSERTS = {
-    is_sqlite: (statement, statement.returning(_CERTIFICATES.c.id))
+    is_sqlite: statement.returning(_CERTIFICATES.c.id)
     for is_sqlite, statement in (
         (True, sqlite_insert(_CERTIFICATES).on_conflict_do_nothing()),
         (False, postgresql_insert(_CERTIFICATES).on_conflict_do_nothing()),
@@ -98,17 +99,16 @@ def insert_certificates(db: Session, rows: list[dict[str, Any]]) -> set[str]:
     """Insert the rows, skipping any whose number or status entry is taken (by a transaction that committed
     or is in flight since the entries were drawn); returns the numbers of the rows skipped."""
     table = _CERTIFICATES
-    statement, returning = _INSERTS[db.get_bind().dialect.name == "sqlite"]
     if len(rows) == 1:
+        returning = _INSERTS[db.get_bind().dialect.name == "sqlite"]
         inserted = db.execute(returning, rows[0]).scalar()
         if inserted is None:
             return {rows[0]["number"]}
         rows[0]["id"] = inserted  # a single issue gives back its row as an object
         return set()
-    result = cast(CursorResult[Any], db.execute(statement, rows))
-    if result.rowcount == len(rows):
+    if insert_many(db, table, rows, skip_conflicts=True) == len(rows):
         return set()
-    # Some were skipped (or the driver did not count them): ask which rows are there as written.
+    # Some were skipped: ask which rows are there as written.
     written = [row["number"] for row in rows]
     found: set[tuple[str, int, int]] = set()
     for start in range(0, len(written), _IN_CHUNK):

@@ -18,11 +18,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from zerotrip.audit.actions import record_event
+from zerotrip.bulk import insert_many
 from zerotrip.common import clock
 from zerotrip.identity import queries as identity_queries
 from zerotrip.identity.actor import Actor
@@ -48,14 +47,6 @@ _EMAIL = re.compile(rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]{{1,64}}@{_LABEL}(?:\.{
 # Mainland mobile numbers (11 digits from 13x to 19x), written with or without +86.
 _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 _LINK = re.compile(r"^/[A-Za-z0-9\-._~/%?=&]*$")
-# Built once: building a statement costs about as much as running it (notify runs in every booking).
-_INSERT_NEW = {
-    name: insert(_NOTIFICATIONS)
-    .on_conflict_do_nothing(index_elements=["dedupe_key"])
-    .returning(_NOTIFICATIONS.c.dedupe_key)
-    for name, insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
-}
-_INSERT_DELIVERIES = _DELIVERIES.insert()
 # Which of some people are registered, each with their preferences (or None), in one statement.
 _PEOPLE_AND_PREFERENCES = (
     select(Person.id, Preference)
@@ -124,23 +115,26 @@ def notify_many(db: Session, requests: Sequence[NotificationRequest]) -> list[uu
             "dedupe_key": request.dedupe_key,
             "created_at": now,
         }
-    inserted = {key for (key,) in db.execute(_INSERT_NEW[db.get_bind().dialect.name], list(rows.values()))}
+    written = list(rows.values())
+    stored = {key: row["id"] for key, row in rows.items()}
+    if insert_many(db, _NOTIFICATIONS, written, skip_conflicts=True) < len(written):
+        # Some keys were used before (or by a transaction that committed meanwhile): the ids stored under
+        # the keys tell which rows are the ones just written.
+        keys = list(rows)
+        for start in range(0, len(keys), _IN_CHUNK):
+            rows_found = db.execute(
+                select(Notification.dedupe_key, Notification.id).where(
+                    Notification.dedupe_key.in_(keys[start : start + _IN_CHUNK])
+                )
+            )
+            stored.update((key, notification_id) for key, notification_id in rows_found)
     deliveries = [
         _delivery(row["id"], channel, address, now)
-        for key, row in rows.items()
-        if key in inserted
+        for row in written
+        if stored[row["dedupe_key"]] == row["id"]
         for channel, address in channels_for(preferences.get(row["person_id"]), row["kind"])
     ]
-    if deliveries:
-        db.execute(_INSERT_DELIVERIES, deliveries)
-    stored = {key: row["id"] for key, row in rows.items() if key in inserted}
-    missing = [key for key in rows if key not in inserted]
-    for start in range(0, len(missing), 500):
-        chunk = missing[start : start + 500]
-        rows_found = db.execute(
-            select(Notification.dedupe_key, Notification.id).where(Notification.dedupe_key.in_(chunk))
-        )
-        stored.update((key, notification_id) for key, notification_id in rows_found)
+    insert_many(db, _DELIVERIES, deliveries)
     return [stored[request.dedupe_key] for request in requests]
 
 
