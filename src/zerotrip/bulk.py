@@ -62,7 +62,8 @@ def insert_many(
             [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)], default=_json_default
         )
         result = connection.exec_driver_sql(
-            _postgresql_statement(table, names, skip_conflicts, returning), {"rows": document.decode()}
+            _postgresql_statement(table, names, skip_conflicts, returning, dialect),
+            {"rows": document.decode()},
         )
         return list(result.scalars()) if returning is not None else result.rowcount
     if returning is not None:
@@ -74,7 +75,7 @@ def insert_many(
     result = cast(
         CursorResult[Any],
         connection.exec_driver_sql(
-            _sqlite_statement(table, names, skip_conflicts), list(zip(*columns, strict=True))
+            _sqlite_statement(table, names, skip_conflicts, dialect), list(zip(*columns, strict=True))
         ),
     )
     return result.rowcount
@@ -82,27 +83,33 @@ def insert_many(
 
 @functools.lru_cache(maxsize=64)
 def _postgresql_statement(
-    table: Table, names: tuple[str, ...], skip_conflicts: bool, returning: str | None
+    table: Table, names: tuple[str, ...], skip_conflicts: bool, returning: str | None, dialect: Dialect
 ) -> str:
+    quote = dialect.identifier_preparer.quote
+    name = dialect.identifier_preparer.format_table(table)
     # In the order of the rows (serial ids follow it, and callers order rows to take locks in one order).
     statement = (
-        f"INSERT INTO {table.name} ({', '.join(names)})"  # noqa: S608 (the table's own names)
-        f" SELECT {', '.join(f'record.{name}' for name in names)}"
+        f"INSERT INTO {name} ({', '.join(map(quote, names))})"  # noqa: S608 (the table's own names)
+        f" SELECT {', '.join(f'record.{quote(column)}' for column in names)}"
         " FROM jsonb_array_elements(%(rows)s::jsonb) WITH ORDINALITY AS batch (doc, position)"
-        f" CROSS JOIN LATERAL jsonb_populate_record(NULL::{table.name}, batch.doc) AS record"
+        f" CROSS JOIN LATERAL jsonb_populate_record(NULL::{name}, batch.doc) AS record"
         " ORDER BY batch.position"
     )
     if skip_conflicts:
         statement += " ON CONFLICT DO NOTHING"
     if returning is not None:
-        statement += f" RETURNING {table.c[returning].name}"
+        statement += f" RETURNING {quote(table.c[returning].name)}"
     return statement
 
 
 @functools.lru_cache(maxsize=64)
-def _sqlite_statement(table: Table, names: tuple[str, ...], skip_conflicts: bool) -> str:
+def _sqlite_statement(table: Table, names: tuple[str, ...], skip_conflicts: bool, dialect: Dialect) -> str:
+    quote = dialect.identifier_preparer.quote
     marks = ", ".join("?" for _ in names)
-    statement = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"  # noqa: S608
+    statement = (
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)}"  # noqa: S608 (the table's own names)
+        f" ({', '.join(map(quote, names))}) VALUES ({marks})"
+    )
     # Only a broken unique constraint is skipped (INSERT OR IGNORE would skip NOT NULL and CHECK too).
     return statement + " ON CONFLICT DO NOTHING" if skip_conflicts else statement
 
