@@ -78,7 +78,8 @@ def main() -> None:
                         burst = http_figures(answers, world.seats) | burst_cpu
                         check(url, world, answers)
                         with cpu_spent(process, len(attempts)) as floor_cpu:
-                            floor = asyncio.run(health_burst(port, len(attempts))) | floor_cpu
+                            floor = asyncio.run(health_burst(port, len(attempts)))
+                        floor |= floor_cpu  # filled as the block ends
                     finally:
                         stop(process)
                     reset(url)
