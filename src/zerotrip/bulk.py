@@ -14,8 +14,9 @@ that cost more than the signing. Here:
   SQLAlchemy's own multi-row insert is used (SQLite's driver cannot return rows from an executemany).
 
 Values are converted by each column's own type (``bind_processor``, not again for a value repeated from the
-row before, such as the batch's timestamp), so what is stored is what SQLAlchemy would store; JSON columns
-are nested as they are on PostgreSQL. One difference: ``None`` in a JSON column is SQL NULL here, not the
+row before, such as the batch's timestamp), so what is stored is what SQLAlchemy would store; on
+PostgreSQL only the application's own types and enums (stored by name) need it, and JSON columns are
+nested as they are. One difference: ``None`` in a JSON column is SQL NULL here, not the
 JSON ``null`` SQLAlchemy's executemany would write.
 """
 
@@ -26,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import JSON, CursorResult, Table
+from sqlalchemy import JSON, CursorResult, Enum, Table
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
@@ -145,6 +146,8 @@ def _processor(table: Table, name: str, dialect: Dialect) -> Callable[[Any], Any
         if isinstance(column_type, TypeDecorator):
             decorator = column_type
             return lambda value: decorator.process_bind_param(value, dialect)
+        if isinstance(column_type, Enum):
+            return cast("Callable[[Any], Any] | None", column_type.bind_processor(dialect))  # type: ignore[no-untyped-call]
         return None
     if isinstance(column_type.dialect_impl(dialect), JSON):
         serialise = column_type.bind_processor(dialect)

@@ -3,11 +3,12 @@ conflicts, on both engines."""
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Column, Enum, Integer, MetaData, Table, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -94,3 +95,27 @@ def test_only_conflicting_rows_are_skipped(db: Session) -> None:
     # Nor is a conflict without skip_conflicts.
     with pytest.raises(IntegrityError), db.begin_nested():
         insert_many(db, USAGE, first)
+
+
+class Colour(enum.Enum):
+    RED = "r"
+    BLUE = "b"
+
+
+def test_enums_are_stored_by_name_as_sqlalchemy_stores_them(db: Session) -> None:
+    table = Table(
+        "test_bulk_colour",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("colour", Enum(Colour)),
+    )
+    table.create(db.connection())  # rolled back with the test
+    insert_many(db, table, [{"id": 1, "colour": Colour.RED}, {"id": 2, "colour": Colour.BLUE}])
+    db.execute(insert(table), [{"id": 3, "colour": Colour.RED}])
+    assert db.execute(select(table.c.colour).order_by(table.c.id)).scalars().all() == [
+        Colour.RED,
+        Colour.BLUE,
+        Colour.RED,
+    ]
+    stored = db.execute(text("SELECT CAST(colour AS TEXT) FROM test_bulk_colour ORDER BY id")).scalars()
+    assert stored.all() == ["RED", "BLUE", "RED"]
