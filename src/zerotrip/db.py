@@ -6,6 +6,8 @@ A transaction belongs to the edge (one HTTP request, one CLI command, one task r
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
 import threading
 import time
@@ -15,6 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, create_engine, event, exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -242,3 +245,93 @@ def write_transaction(db: Session) -> Iterator[Session]:
         db.connection(execution_options={IMMEDIATE: True})
         with transaction(db):
             yield db
+
+
+# -- statements at the driver level -------------------------------------------------------------------
+
+_NAMED_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+class Statement:
+    """SQL text run on the session's DBAPI connection (psycopg or sqlite3) rather than through
+    SQLAlchemy's execution machinery: for the hottest paths only, where building, compiling and
+    processing a Core statement's parameters and rows costs more Python time than the round trip.
+
+    Written once with ``:name`` parameters, or once per dialect (``postgresql=``, ``sqlite=``) where they
+    differ; the text for each driver's parameter style is made here, once. No type processing happens on
+    either side: pass parameters through ``Driver.time`` and ``Driver.json`` and read columns through
+    ``from_db_time`` and ``from_db_json``, which make both engines agree.
+    """
+
+    def __init__(self, sql: str | None = None, *, postgresql: str | None = None, sqlite: str | None = None):
+        pg, lite = postgresql or sql, sqlite or sql
+        if pg is None or lite is None:
+            raise ValueError("give the SQL, or the SQL for each engine")
+        self.postgresql = _NAMED_PARAMETER.sub(r"%(\1)s", pg.replace("%", "%%"))
+        self.sqlite = lite
+
+    def text(self, dialect: str) -> str:
+        return self.postgresql if dialect == "postgresql" else self.sqlite
+
+
+class Driver:
+    """A session's DBAPI connection, in the session's transaction (begun here if need be), for
+    ``Statement``s. On PostgreSQL inside ``one_statement`` that is autocommit: each statement commits by
+    itself, so a block of reads and one INSERT is one round trip each and no BEGIN or COMMIT.
+
+    What the session has pending is flushed first, as a query would autoflush: a grant just revoked in
+    the same session counts."""
+
+    __slots__ = ("_connection", "dialect")
+
+    def __init__(self, db: Session) -> None:
+        db.flush()
+        connection = db.connection()
+        self.dialect: str = connection.dialect.name
+        self._connection: Any = connection.connection.driver_connection
+
+    def rows(self, statement: Statement, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute(statement.text(self.dialect), params)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def execute(self, statement: Statement, params: dict[str, Any] | list[dict[str, Any]]) -> None:
+        """One statement, or the same statement for each of a list of parameter sets (in order)."""
+        cursor = self._connection.cursor()
+        try:
+            if isinstance(params, list):
+                cursor.executemany(statement.text(self.dialect), params)
+            else:
+                cursor.execute(statement.text(self.dialect), params)
+        finally:
+            cursor.close()
+
+    def time(self, value: datetime) -> Any:
+        """A timezone-aware timestamp as a parameter, stored as ``UTCDateTime`` stores it."""
+        if self.dialect == "sqlite":
+            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        return value
+
+    def json(self, value: Any) -> str:
+        """A value for a JSON column, as text: write ``CAST(:name AS jsonb)`` in PostgreSQL's SQL."""
+        try:
+            return orjson.dumps(value).decode()
+        except TypeError:  # an integer past 64 bits, which only the json module writes
+            return json.dumps(value)
+
+
+def from_db_time(value: Any) -> datetime:
+    """A ``UTCDateTime`` column read through a ``Driver``, timezone-aware in UTC on both engines."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+    return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+def from_db_json(value: Any) -> Any:
+    """A JSON column read through a ``Driver``: psycopg gives it parsed, sqlite3 as text."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value

@@ -8,12 +8,14 @@ update, version). Every successful read of personal data (subjects keyed by resi
 writes exactly one audit event per subject asked about, in the caller's transaction; a refused call writes
 none and returns nothing. The exists? query answers one yes/no question and nothing else.
 
-A call makes two statements and one INSERT: the resource's version stamp together with the caller's live
-grants for the purpose (one indexed join, so a revoked or expired grant stops the very next read), the
-subjects' current records, and the audit events of every subject asked about in one INSERT. The resource's
-description (fields, grades, owner's name) is read only when the ``CatalogueCache`` the caller passes
-(the API passes its worker's, and so do in-process consumers called from a request) lacks that version.
-Reads are prebuilt Core statements returning tuples. ``describe`` gives a consumer the same description
+A lookup makes one read and the audit INSERT: the resource's version stamp together with the caller's
+live grants for the purpose (one indexed join, so a revoked or expired grant stops the very next read) and
+the subjects' current records, in one statement, then the audit events of every subject asked about. The
+resource's description (fields, grades, owner's name) is read only when the ``CatalogueCache`` the caller
+passes (the API passes its worker's, and so do in-process consumers called from a request) lacks that
+version. The hot statements are SQL run at the driver level (``db.Statement``), returning tuples; the API
+runs a call in ``one_statement`` (on PostgreSQL, autocommit: two round trips, no BEGIN or COMMIT), an
+in-process consumer in its own transaction. ``describe`` gives a consumer the same description
 (with the titles it shows before asking) for one statement.
 """
 
@@ -23,7 +25,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from zerotrip.audit.actions import record_events
@@ -32,9 +34,10 @@ from zerotrip.common.checks import is_division_code, is_valid_resident_id, is_va
 from zerotrip.datahub import grades
 from zerotrip.datahub.cache import CatalogueCache, FieldEntry, ResourceEntry
 from zerotrip.datahub.errors import GatewayRateLimited, NoGrant, ResourceNotFound
-from zerotrip.datahub.models import Field, Grant, Record, Resource
+from zerotrip.datahub.models import Field, Resource
 from zerotrip.datahub.ratelimit import SlidingWindowLimiter
-from zerotrip.datahub.schemas_sharing import MAX_BATCH, FieldValue, RecordView, SubjectResult
+from zerotrip.datahub.schemas_sharing import MAX_BATCH, SubjectResult
+from zerotrip.db import Driver, Statement, from_db_json, from_db_time
 from zerotrip.identity import queries as identity_queries
 from zerotrip.identity.actor import Actor
 from zerotrip.problems import ValidationFailed
@@ -45,31 +48,38 @@ CHECKED = "datahub.record.checked"
 AUDITED_SUBJECTS = {"resident_id": "person", "uscc": "enterprise"}
 
 _resource = cast(Table, Resource.__table__)
-_grant = cast(Table, Grant.__table__)
 _field = cast(Table, Field.__table__)
-_record = cast(Table, Record.__table__)
 
-# The hot path's statements, built once: making a select() and its comparisons anew on every call costs
-# more Python time than running it. Executed on the session's connection, inside its transaction.
+# The hot path's statements, written once at the driver level (``db.Statement``): building a select()
+# and processing its parameters and rows through SQLAlchemy cost more Python time than running it.
 #
 # A resource's version stamp with the caller's live grants for one purpose (no grant: one row of NULLs);
 # "live" is the rule of ``sharing_queries.is_live``: not revoked and not yet expired.
-_VERSION_AND_GRANTS = (
-    select(_resource.c.id, _resource.c.version, _resource.c.updated_at, _grant.c.fields, _grant.c.is_clear)
-    .select_from(
-        _resource.outerjoin(
-            _grant,
-            and_(
-                _grant.c.resource_id == _resource.c.id,
-                _grant.c.consumer_client_id == bindparam("client_id"),
-                _grant.c.purpose == bindparam("purpose"),
-                _grant.c.revoked_at.is_(None),
-                _grant.c.expires_at > bindparam("now", type_=_grant.c.expires_at.type),
-            ),
-        )
-    )
-    .where(_resource.c.code == bindparam("code"))
+_GRANTS_SQL = """
+SELECT 0, r.id, r.version, r.updated_at, g.fields, g.is_clear, NULL
+FROM datahub_resource r
+LEFT JOIN datahub_grant g ON g.resource_id = r.id AND g.consumer_client_id = :client_id
+  AND g.purpose = :purpose AND g.revoked_at IS NULL AND g.expires_at > :now
+WHERE r.code = :code"""
+_VERSION_AND_GRANTS = Statement(_GRANTS_SQL)
+# The same, and after those rows, in one round trip, the subjects' current records (part 1: record id,
+# version, update, data, subject), in the order they were made. The records are read whether or not a
+# grant covers them, and returned only when one does.
+_RECORDS_SQL = """
+UNION ALL
+SELECT 1, d.id, d.version, d.updated_at, d.data, NULL, d.subject_key
+FROM datahub_record d JOIN datahub_resource r ON r.id = d.resource_id
+WHERE r.code = :code AND d.subject_key {} AND NOT d.is_deleted
+ORDER BY 1, 2"""
+_GRANTS_AND_RECORDS = Statement(
+    postgresql=_GRANTS_SQL + _RECORDS_SQL.format("= ANY(:keys)"),
+    sqlite=_GRANTS_SQL + _RECORDS_SQL.format("IN (SELECT value FROM json_each(:keys))"),
 )
+_ANY_RECORD = Statement(
+    "SELECT d.id FROM datahub_record d"
+    " WHERE d.resource_id = :resource_id AND d.subject_key = :key AND NOT d.is_deleted LIMIT 1"
+)
+# For ``describe`` and the catalogue cache's misses, through SQLAlchemy.
 _VERSION = select(_resource.c.id, _resource.c.version, _resource.c.updated_at).where(
     _resource.c.code == bindparam("code")
 )
@@ -87,24 +97,6 @@ _FIELDS = (
     select(_field.c.name, _field.c.title, _field.c.grade, _field.c.type, _field.c.check_kind)
     .where(_field.c.resource_id == bindparam("resource_id"))
     .order_by(_field.c.position)
-)
-_RECORDS = (
-    select(_record.c.subject_key, _record.c.data, _record.c.updated_at, _record.c.version)
-    .where(
-        _record.c.resource_id == bindparam("resource_id"),
-        _record.c.subject_key.in_(bindparam("keys", expanding=True)),
-        _record.c.is_deleted.is_(False),
-    )
-    .order_by(_record.c.id)
-)
-_ANY_RECORD = (
-    select(_record.c.id)
-    .where(
-        _record.c.resource_id == bindparam("resource_id"),
-        _record.c.subject_key == bindparam("key"),
-        _record.c.is_deleted.is_(False),
-    )
-    .limit(1)
 )
 
 
@@ -125,28 +117,68 @@ def lookup(
     Raises NoGrant (no live grant for this purpose, or a field outside it), GatewayRateLimited,
     ResourceNotFound, ValidationFailed (bad subject keys, more than MAX_BATCH of them).
     """
-    _admit(actor, limiter)
-    resource, clear = _resource_and_grants(
-        db, actor=actor, resource_code=resource_code, purpose=purpose, catalogue=catalogue
+    results = lookup_answer(
+        db,
+        actor=actor,
+        resource_code=resource_code,
+        subject_keys=subject_keys,
+        fields=fields,
+        purpose=purpose,
+        on_behalf_of=on_behalf_of,
+        limiter=limiter,
+        catalogue=catalogue,
     )
+    return [SubjectResult.model_validate(result) for result in results]
+
+
+def lookup_answer(
+    db: Session,
+    *,
+    actor: Actor,
+    resource_code: str,
+    subject_keys: Sequence[str],
+    fields: Sequence[str] | None = None,
+    purpose: str,
+    on_behalf_of: str | None = None,
+    limiter: SlidingWindowLimiter | None = None,
+    catalogue: CatalogueCache | None = None,
+) -> list[dict[str, Any]]:
+    """``lookup``'s answer as plain data in the shape of ``SubjectResult`` (what the API writes as JSON
+    without building a model per value). Two round trips: the grants with the records, and the audit
+    INSERT; on PostgreSQL in ``one_statement``, no BEGIN or COMMIT either."""
+    _admit(actor, limiter)
+    asked = list(dict.fromkeys(k.strip().upper() for k in subject_keys))
+    driver = Driver(db)
+    keys = asked if 0 < len(asked) <= MAX_BATCH else []  # refused below, after the grant check
+    rows = driver.rows(
+        _GRANTS_AND_RECORDS,
+        {
+            "client_id": actor.client_id,
+            "purpose": purpose,
+            "now": driver.time(clock.now()),
+            "code": resource_code,
+            "keys": keys if driver.dialect == "postgresql" else driver.json(keys),
+        },
+    )
+    resource, clear = _resource_and_grants(db, rows, resource_code=resource_code, catalogue=catalogue)
     chosen = _chosen_fields(resource, clear, fields)
-    keys = _subject_keys(resource, subject_keys)
-    found: dict[str, list[RecordView]] = {key: [] for key in keys}
-    rows = db.connection().execute(_RECORDS, {"resource_id": resource.id, "keys": keys})
-    for subject_key, data, updated_at, version in rows:
-        found[subject_key].append(_view(data, updated_at, version, chosen, resource, clear))
-    results = [SubjectResult(subject=key, records=found[key]) for key in keys]
+    keys = _subject_keys(resource, asked)
+    found: dict[str, list[dict[str, Any]]] = {key: [] for key in keys}
+    views = _Views(resource, chosen, clear)
+    for part, _id, version, updated_at, data, _clear, subject_key in rows:
+        if part == 1:
+            found[subject_key].append(views.view(from_db_json(data), from_db_time(updated_at), version))
     _audit(
         db,
         action=READ,
         actor=actor,
         resource=resource,
-        subjects={result.subject: {"records": len(result.records)} for result in results},
+        subjects={key: {"records": len(records)} for key, records in found.items()},
         fields=chosen,
         purpose=purpose,
         on_behalf_of=on_behalf_of,
     )
-    return results
+    return [{"subject": key, "records": records} for key, records in found.items()]
 
 
 def exists(
@@ -166,17 +198,23 @@ def exists(
     Raises NoGrant, GatewayRateLimited, ResourceNotFound, ValidationFailed.
     """
     _admit(actor, limiter)
-    resource, clear = _resource_and_grants(
-        db, actor=actor, resource_code=resource_code, purpose=purpose, catalogue=catalogue
+    driver = Driver(db)
+    rows = driver.rows(
+        _VERSION_AND_GRANTS,
+        {
+            "client_id": actor.client_id,
+            "purpose": purpose,
+            "now": driver.time(clock.now()),
+            "code": resource_code,
+        },
     )
+    resource, clear = _resource_and_grants(db, rows, resource_code=resource_code, catalogue=catalogue)
     if resource.subject_field is None:
         raise ValidationFailed.field("resource_code", "this resource has no subject to ask about")
     if resource.subject_field not in clear:
         raise NoGrant(f"the grant does not cover the subject field {resource.subject_field}")
     (key,) = _subject_keys(resource, [subject_key])
-    answer = (
-        db.connection().execute(_ANY_RECORD, {"resource_id": resource.id, "key": key}).first() is not None
-    )
+    answer = bool(driver.rows(_ANY_RECORD, {"resource_id": resource.id, "key": key}))
     _audit(
         db,
         action=CHECKED,
@@ -226,31 +264,21 @@ def _admit(actor: Actor, limiter: SlidingWindowLimiter | None) -> None:
 
 
 def _resource_and_grants(
-    db: Session, *, actor: Actor, resource_code: str, purpose: str, catalogue: CatalogueCache | None
+    db: Session, rows: list[tuple[Any, ...]], *, resource_code: str, catalogue: CatalogueCache | None
 ) -> tuple[ResourceEntry, dict[str, bool]]:
-    """The resource's description and the fields the actor's live grants for ``purpose`` cover, each with
-    whether it may be read clear. One statement finds the resource's version stamp and the live grants
-    (the rule of ``sharing_queries.is_live``: not revoked, not yet expired); the description comes from
-    ``catalogue`` when it holds that version. Raises ResourceNotFound, NoGrant."""
-    assert actor.client_id is not None  # _admit let only clients through
-    # These statements go to the session's connection, which does not autoflush as an ORM query would:
-    # what an in-process caller has pending in the same session (a grant just revoked) must count.
-    db.flush()
-    rows = (
-        db.connection()
-        .execute(
-            _VERSION_AND_GRANTS,
-            {"client_id": actor.client_id, "purpose": purpose, "now": clock.now(), "code": resource_code},
-        )
-        .all()
-    )
-    if not rows:
+    """The resource's description and the fields the caller's live grants cover, each with whether it
+    may be read clear, from the rows of ``_VERSION_AND_GRANTS`` (part 0; rows of other parts are skipped).
+    The description comes from ``catalogue`` when it holds the version the rows name. Raises
+    ResourceNotFound, NoGrant."""
+    if not rows or rows[0][0] != 0:
         raise ResourceNotFound(f"no resource has the code {resource_code!r}")
-    resource_id, version, updated_at = rows[0][:3]
-    resource = _cached_description(db, resource_id, version, updated_at, catalogue)
+    resource_id, version, updated_at = rows[0][1:4]
+    resource = _cached_description(db, resource_id, version, from_db_time(updated_at), catalogue)
     clear: dict[str, bool] = {}
-    for *_, granted_fields, is_clear in rows:
-        for name in granted_fields or ():
+    for part, _id, _version, _updated_at, granted_fields, is_clear, _subject in rows:
+        if part != 0:
+            break
+        for name in from_db_json(granted_fields) or ():
             clear[name] = clear.get(name, False) or bool(is_clear)
     if not clear:
         raise NoGrant(f"no live grant lets you read {resource.code} for this purpose")
@@ -316,22 +344,31 @@ def _subject_keys(resource: ResourceEntry, subject_keys: Sequence[str]) -> list[
     return keys
 
 
-def _view(
-    data: dict[str, Any],
-    updated_at: Any,
-    version: int,
-    chosen: list[str],
-    resource: ResourceEntry,
-    clear: dict[str, bool],
-) -> RecordView:
-    values: dict[str, FieldValue] = {}
-    for name in chosen:
-        f = resource.fields[name]
-        value = data.get(name)
-        masked = value is not None and grades.is_masked(f.grade, grant_is_clear=clear[name])
-        shown = grades.mask(value, check_kind=f.check_kind, type_=f.type) if masked else value
-        values[name] = FieldValue(value=shown, masked=masked)
-    return RecordView(fields=values, source=resource.owner_name, updated_at=updated_at, version=version)
+class _Views:
+    """Records as a consumer may see them under one call's grants: each chosen field's value, masked by
+    grade unless the grant allows clear values, and the record's provenance."""
+
+    def __init__(self, resource: ResourceEntry, chosen: list[str], clear: dict[str, bool]) -> None:
+        self.source = resource.owner_name
+        # Per chosen field: (name, whether it is masked, its check kind, its type), decided once a call.
+        self.fields = [
+            (
+                name,
+                grades.is_masked(resource.fields[name].grade, grant_is_clear=clear[name]),
+                resource.fields[name].check_kind,
+                resource.fields[name].type,
+            )
+            for name in chosen
+        ]
+
+    def view(self, data: dict[str, Any], updated_at: datetime, version: int) -> dict[str, Any]:
+        values: dict[str, dict[str, Any]] = {}
+        for name, masked_grade, check_kind, type_ in self.fields:
+            value = data.get(name)
+            masked = masked_grade and value is not None
+            shown = grades.mask(value, check_kind=check_kind, type_=type_) if masked else value
+            values[name] = {"value": shown, "masked": masked}
+        return {"fields": values, "source": self.source, "updated_at": updated_at, "version": version}
 
 
 def _audit(
