@@ -166,6 +166,36 @@ def resolve_caller_and_release(request: Request, db: Session) -> Caller:
     return caller
 
 
+async def caller_actor(request: Request) -> Actor:
+    """``current_actor`` for a route that opens its own session when it runs (``request_session``): one
+    dependency with no sub-dependency, so FastAPI makes no session and no exit stack for it. A bearer
+    token the worker has resolved recently is answered from memory; anything else is resolved with a
+    session of its own, closed at once. Anonymous callers get 401."""
+    authorization = request.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        cached = bearer_cache(request).get(token_hash(authorization[7:].strip()))
+        if cached is not None:
+            return cached
+    actor = await run_in_threadpool(_resolve_in_own_session, request)
+    if not actor.is_authenticated:
+        raise NotAuthenticated()
+    return actor
+
+
+def _resolve_in_own_session(request: Request) -> Actor:
+    with request_session(request) as db:
+        return resolve_caller_and_release(request, db).actor
+
+
+def request_session(request: Request) -> Session:
+    """A new session of the application's factory, for a route without the ``DB`` dependency to use in
+    a ``with`` block (in the thread pool)."""
+    session: Session = request.app.state.session_factory()
+    return session
+
+
 DB = Annotated[Session, Depends(get_db)]
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+# The same caller for a route that opens its own session (``request_session``) in the thread pool.
+CallerActor = Annotated[Actor, Depends(caller_actor)]
 AnyActor = Annotated[Actor, Depends(any_actor)]

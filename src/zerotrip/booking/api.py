@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import Depends, Header, Query, Request, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -74,8 +74,9 @@ from zerotrip.deps import (
 from zerotrip.identity.actor import Actor
 from zerotrip.keys import KeyStore
 from zerotrip.problems import NotAuthenticated
+from zerotrip.routing import PrefixRouter
 
-router = APIRouter(prefix="/api/booking", tags=["booking"])
+router = PrefixRouter(prefix="/api/booking", tags=["booking"])
 AppSettings = Annotated[Settings, Depends(get_settings)]
 Keys = Annotated[KeyStore, Depends(get_keys)]
 

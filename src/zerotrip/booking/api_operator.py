@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import BaseModel
 
 from zerotrip.booking import oversight, queries, schedule, seats, site_actions, site_queries
@@ -37,8 +37,9 @@ from zerotrip.config import Settings
 from zerotrip.db import transaction, write_transaction
 from zerotrip.deps import DB, CurrentActor, get_keys, get_settings
 from zerotrip.keys import KeyStore
+from zerotrip.routing import PrefixRouter
 
-router = APIRouter(prefix="/api/booking/operator", tags=["booking: sites"])
+router = PrefixRouter(prefix="/api/booking/operator", tags=["booking: sites"])
 AppSettings = Annotated[Settings, Depends(get_settings)]
 Keys = Annotated[KeyStore, Depends(get_keys)]
 

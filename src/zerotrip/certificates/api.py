@@ -40,8 +40,9 @@ from zerotrip.db import transaction
 from zerotrip.deps import DB, AnyActor, CurrentActor, get_keys, get_settings
 from zerotrip.keys import KeyStore
 from zerotrip.problems import ValidationFailed
+from zerotrip.routing import PrefixRouter
 
-router = APIRouter(prefix="/api/certificates", tags=["certificates"])
+router = PrefixRouter(prefix="/api/certificates", tags=["certificates"])
 well_known = APIRouter(tags=["certificates: discovery"])
 AppSettings = Annotated[Settings, Depends(get_settings)]
 Keys = Annotated[KeyStore, Depends(get_keys)]

@@ -13,7 +13,7 @@ import threading
 import urllib.parse
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from zerotrip.certificates import grants, qr, wallet
 from zerotrip.certificates.errors import UsesRateLimited
@@ -35,8 +35,9 @@ from zerotrip.datahub.ratelimit import SlidingWindowLimiter
 from zerotrip.db import transaction
 from zerotrip.deps import DB, AnyActor, CurrentActor, get_keys, get_settings
 from zerotrip.keys import KeyStore
+from zerotrip.routing import PrefixRouter
 
-router = APIRouter(prefix="/api/certificates", tags=["certificates: wallet and use grants"])
+router = PrefixRouter(prefix="/api/certificates", tags=["certificates: wallet and use grants"])
 AppSettings = Annotated[Settings, Depends(get_settings)]
 Keys = Annotated[KeyStore, Depends(get_keys)]
 _limiter_lock = threading.Lock()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from zerotrip.datahub import catalogue, grades, queries
 from zerotrip.datahub.api_aggregation import router as aggregation_router
@@ -17,8 +17,9 @@ from zerotrip.db import transaction
 from zerotrip.deps import DB, CurrentActor
 from zerotrip.identity import queries as identity_queries
 from zerotrip.problems import NotAllowed
+from zerotrip.routing import PrefixRouter
 
-router = APIRouter(prefix="/api/datahub", tags=["datahub"])
+router = PrefixRouter(prefix="/api/datahub", tags=["datahub"])
 # The gateway first: routes are matched in order, and its calls are the most frequent by far.
 router.include_router(gateway_router)
 router.include_router(sharing_router)

@@ -18,7 +18,6 @@ from typing import Annotated, Any, TypeVar
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from zerotrip.config import Settings
@@ -33,7 +32,7 @@ from zerotrip.datahub.schemas_sharing import (
     LookupResult,
 )
 from zerotrip.db import one_statement
-from zerotrip.deps import DB, CurrentActor
+from zerotrip.deps import DB, CallerActor, CurrentActor, request_session
 
 router = APIRouter(tags=["datahub: gateway"])
 T = TypeVar("T")
@@ -79,14 +78,13 @@ State = Annotated[GatewayState, Depends(gateway_state)]
     summary="Read subjects' records under a grant",
     responses={403: {"description": "No live grant covers the resource, fields and purpose"}, 429: {}},
 )
-async def lookup(
-    resource_code: str, body: LookupQuery, db: DB, actor: CurrentActor, state: State
-) -> Response:
+async def lookup(resource_code: str, body: LookupQuery, request: Request, actor: CallerActor) -> Response:
     """Only granted fields, masked by grade unless the grant allows clear values, each record with its
     source department, last update and version. Every subject asked about is recorded in the audit log."""
+    state = worker_state(request.app.state)
     results = await run_in_threadpool(
-        _one_statement,
-        db,
+        _in_own_session,
+        request,
         gateway.lookup_answer,
         actor=actor,
         resource_code=resource_code,
@@ -108,13 +106,12 @@ async def lookup(
     summary="Does the resource hold anything about this subject?",
     responses={403: {"description": "No live grant covers the subject field for this purpose"}, 429: {}},
 )
-async def exists(
-    resource_code: str, body: ExistsQuery, db: DB, actor: CurrentActor, state: State
-) -> ExistsResult:
+async def exists(resource_code: str, body: ExistsQuery, request: Request, actor: CallerActor) -> ExistsResult:
     """A yes or no (for negative facts such as "holds no real estate"), revealing nothing else."""
+    state = worker_state(request.app.state)
     answer = await run_in_threadpool(
-        _one_statement,
-        db,
+        _in_own_session,
+        request,
         gateway.exists,
         actor=actor,
         resource_code=resource_code,
@@ -127,11 +124,11 @@ async def exists(
     return ExistsResult(exists=answer)
 
 
-def _one_statement(db: Session, work: Callable[..., T], **kwargs: Any) -> T:
-    """``work(db, **kwargs)`` in ``one_statement``: a gateway call's reads and its one audit INSERT, on
-    PostgreSQL in autocommit (the INSERT is atomic on its own, and only when it succeeded is the answer
-    sent), elsewhere in one transaction."""
-    with one_statement(db):
+def _in_own_session(request: Request, work: Callable[..., T], **kwargs: Any) -> T:
+    """``work(db, **kwargs)`` with a session of its own in ``one_statement``: a gateway call's reads and
+    its one audit INSERT, on PostgreSQL in autocommit (the INSERT is atomic on its own, and only when it
+    succeeded is the answer sent), elsewhere in one transaction."""
+    with request_session(request) as db, one_statement(db):
         return work(db, **kwargs)
 
 

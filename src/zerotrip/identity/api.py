@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from sqlalchemy.orm import Session
 
@@ -25,8 +25,9 @@ from zerotrip.identity.schemas import (
     TokenResponse,
 )
 from zerotrip.problems import BadRequest, NotAuthenticated
+from zerotrip.routing import PrefixRouter
 
-router = APIRouter(prefix="/api/identity", tags=["identity"])
+router = PrefixRouter(prefix="/api/identity", tags=["identity"])
 _basic = HTTPBasic(auto_error=False)
 DB = Annotated[Session, Depends(get_db)]
 

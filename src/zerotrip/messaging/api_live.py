@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Header, Query, Request
+from fastapi import FastAPI, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -24,8 +24,9 @@ from zerotrip.messaging.errors_notices import StaffOnly
 from zerotrip.messaging.live import parse_cursor
 from zerotrip.messaging.live_hub import NoticeHub
 from zerotrip.problems import NotAuthenticated
+from zerotrip.routing import PrefixRouter
 
-router = APIRouter(prefix="/api/messaging", tags=["messaging: staff notices"])
+router = PrefixRouter(prefix="/api/messaging", tags=["messaging: staff notices"])
 Since = Annotated[
     str | None,
     Query(

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import orjson
-from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
+from fastapi import Depends, File, Query, Response, UploadFile
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -45,8 +45,9 @@ from zerotrip.messaging.schemas_notices import (
     ReportSums,
     RollupRead,
 )
+from zerotrip.routing import PrefixRouter
 
-router = APIRouter(prefix="/api/messaging", tags=["messaging: staff notices"])
+router = PrefixRouter(prefix="/api/messaging", tags=["messaging: staff notices"])
 AppSettings = Annotated[Settings, Depends(get_settings)]
 Page = Annotated[int, Query(ge=1, le=100_000)]
 PerPage = Annotated[int, Query(ge=1, le=100)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from zerotrip.db import transaction
 from zerotrip.deps import DB, CurrentActor
@@ -26,8 +26,9 @@ from zerotrip.messaging.schemas_notifications import (
     PreferencesUpdate,
     UnreadCount,
 )
+from zerotrip.routing import PrefixRouter
 
-router = APIRouter(prefix="/api/messaging", tags=["messaging: citizen notifications"])
+router = PrefixRouter(prefix="/api/messaging", tags=["messaging: citizen notifications"])
 Page = Annotated[int, Query(ge=1, le=100_000)]
 PerPage = Annotated[int, Query(ge=1, le=100)]
 LanguageQuery = Annotated[Language, Query(description="The language to write the notifications in.")]

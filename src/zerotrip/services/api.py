@@ -5,17 +5,18 @@ from __future__ import annotations
 import io
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import Response
 
 from zerotrip.db import transaction
 from zerotrip.deps import DB, AnyActor, CurrentActor
 from zerotrip.problems import NotAllowed
+from zerotrip.routing import PrefixRouter
 from zerotrip.services import catalogue, catalogue_csv, queries
 from zerotrip.services.permissions import can_analyse_trips
 from zerotrip.services.schemas import ItemPage, ItemRead, ItemSpec, Level, LifeEvent, TripAnalysisRead
 
-router = APIRouter(prefix="/api/services", tags=["services"])
+router = PrefixRouter(prefix="/api/services", tags=["services"])
 STAFF_ONLY = "the trip analysis and the catalogue export are for staff"
 
 

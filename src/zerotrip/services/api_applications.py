@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -25,6 +25,7 @@ from zerotrip.datahub.api_gateway import State as Gateway
 from zerotrip.db import transaction
 from zerotrip.deps import DB, AnyActor, CurrentActor, signed_in_actor
 from zerotrip.keys import KeyStore
+from zerotrip.routing import PrefixRouter
 from zerotrip.services import application_queries, applying, instant, uploads, wallet_evidence
 from zerotrip.services.api_deps import AppSettings, Keys, Scan, sent_scan
 from zerotrip.services.application_schemas import (
@@ -39,7 +40,7 @@ from zerotrip.services.application_schemas import (
 )
 from zerotrip.services.rules import RuleSetSpec
 
-router = APIRouter(prefix="/api/services", tags=["services"])
+router = PrefixRouter(prefix="/api/services", tags=["services"])
 
 
 @router.post("/applications", response_model=ApplicationRead, status_code=201, summary="Start an application")

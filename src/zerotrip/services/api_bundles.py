@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from zerotrip.db import transaction
 from zerotrip.deps import DB, AnyActor, CurrentActor
+from zerotrip.routing import PrefixRouter
 from zerotrip.services import (
     bundle_catalogue,
     bundle_evidence,
@@ -38,7 +39,7 @@ from zerotrip.services.bundle_schemas import (
 )
 from zerotrip.services.schemas import LifeEvent
 
-router = APIRouter(prefix="/api/services/bundles", tags=["services"])
+router = PrefixRouter(prefix="/api/services/bundles", tags=["services"])
 
 
 @router.get("", response_model=BundlePage, summary="The bundles (一件事) of the service guide")

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import FileResponse
 
 from zerotrip.db import transaction
 from zerotrip.deps import DB, CurrentActor
 from zerotrip.problems import NotFound
+from zerotrip.routing import PrefixRouter
 from zerotrip.services import application_queries, ratings, reviewing, supplements, workflow_queries
 from zerotrip.services.api_deps import AppSettings, Keys, Scan, sent_scan
 from zerotrip.services.application_schemas import ApplicationRead
@@ -34,7 +35,7 @@ from zerotrip.services.workflow_schemas import (
     SupplementRequestCreate,
 )
 
-router = APIRouter(prefix="/api/services", tags=["services"])
+router = PrefixRouter(prefix="/api/services", tags=["services"])
 
 
 def _read(db: DB, number: str, actor: CurrentActor) -> ApplicationRead:
