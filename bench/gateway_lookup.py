@@ -12,7 +12,7 @@ database, obtains a bearer token from the OAuth2 token endpoint, then alternates
 ``--seconds`` each, two paths with the same number of concurrent callers asking for random residents:
 
 * zerotrip: POST /api/datahub/gateway/{code}/lookup with one subject (token, rate limit, grant check, field
-  choice, masking, provenance and one audit event, in one transaction) over keep-alive HTTP. The client
+  choice, masking, provenance and one audit event: one read and one INSERT) over keep-alive HTTP. The client
   is ``wrk`` (Debian's package, installed here with apt-get when missing) running a Lua script that posts a
   random subject per request over ``--connections`` connections from one thread, and counts every answer
   that is not a 200 holding the subject's two records with masked values. ``--client threads`` uses the
@@ -32,7 +32,9 @@ which the raw path leaves empty) and checks that every answered lookup has one. 
 machine as their client; the raw path has no HTTP, no authentication and no grant check, which is the
 point of the comparison. Stops the server and drops the database at the end, always. Prints the figures
 per path and, last, one JSON line. p50 and p99 over several rounds are request-weighted means of each
-round's percentiles (wrk reports its percentiles per run), for both paths alike.
+round's percentiles (wrk reports its percentiles per run), for both paths alike. Also printed: the
+server's CPU time per answered lookup (its supervisor and workers, from /proc, over the measured rounds)
+and the load average at the start and the end.
 """
 
 from __future__ import annotations
@@ -366,6 +368,30 @@ def combine(rounds: list[dict[str, float]]) -> dict[str, float]:
     }
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """User plus system CPU time of a process and every live process below it (the server's workers),
+    read from /proc (0.0 where there is no /proc)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        times[pid] = (int(fields[11]) + int(fields[12])) / tick
+    total = 0.0
+    for pid, cpu in times.items():
+        ancestor = pid
+        while ancestor > 1 and ancestor != root:
+            ancestor = parents.get(ancestor, 0)
+        if ancestor == root:
+            total += cpu
+    return total
+
+
 def gateway_events(admin: psycopg.Connection[Any]) -> int:
     """Read events the gateway wrote: the raw path writes the same action, but no request id."""
     row = admin.execute(
@@ -384,6 +410,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="alternating, so both see the same load")
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
     wrk = ensure_wrk() if args.client == "wrk" else None
     name = f"zerotrip_bench_{uuid.uuid4().hex[:10]}"
     base = args.pg_url.rsplit("/", 1)[0]
@@ -466,6 +493,7 @@ def main() -> None:
 
             def zerotrip_round(seconds: float) -> dict[str, float]:
                 before = gateway_events(counter)
+                cpu_before = tree_cpu_seconds(process.pid)
                 if wrk is None:
                     figures = thread_figures(*run_threads(args.connections, seconds, zerotrip_lookup))
                 else:
@@ -480,6 +508,7 @@ def main() -> None:
                     )
                     if figures["bad"] or figures["errors"]:
                         raise RuntimeError(f"wrk: {figures['bad']} wrong answers, {figures['errors']} errors")
+                server_cpu.append((tree_cpu_seconds(process.pid) - cpu_before, figures["requests"]))
                 time.sleep(0.5)  # the calls wrk left in flight finish
                 written = gateway_events(counter) - before
                 # Every answered lookup wrote its event; calls cut off at the end may have written one too.
@@ -490,11 +519,13 @@ def main() -> None:
             def raw_round(seconds: float) -> dict[str, float]:
                 return thread_figures(*run_threads(args.connections, seconds, raw_lookup))
 
+            server_cpu: list[tuple[float, float]] = []  # (seconds, lookups) per zerotrip round
             paths = {"zerotrip": zerotrip_round, "raw": raw_round}
             results: dict[str, list[dict[str, float]]] = {label: [] for label in paths}
             try:
                 for work in paths.values():  # warm up every connection and both workers
                     work(1.0)
+                server_cpu.clear()
                 for round_ in range(args.rounds):
                     for label, work in paths.items():
                         figures = work(args.seconds)
@@ -522,6 +553,10 @@ def main() -> None:
             f"{label:>10}: {figure['rps']:8.1f} req/s  p50 {figure['p50_ms']:7.2f} ms"
             f"  p99 {figure['p99_ms']:7.2f} ms  ({figure['requests']:.0f} requests)"
         )
+    cpu_ms = 1000 * sum(cpu for cpu, _ in server_cpu) / max(1.0, sum(n for _, n in server_cpu))
+    print(f"server CPU per lookup (all its processes): {cpu_ms:.2f} ms")
+    load = [round(x, 2) for x in os.getloadavg()]
+    print(f"load average at the end: {load[0]} {load[1]} {load[2]} (at the start: {load_at_start})")
     ratio = round(report["zerotrip"]["rps"] / report["raw"]["rps"], 3)
     verdict = "meets" if ratio >= 1 / 3 else "misses"
     print(f"zerotrip/raw throughput ratio: {ratio} ({verdict} the one-third target)")
@@ -539,6 +574,8 @@ def main() -> None:
                 "zerotrip": report["zerotrip"],
                 "raw": report["raw"],
                 "ratio_rps_zerotrip_to_raw": ratio,
+                "server_cpu_ms_per_lookup": round(cpu_ms, 2),
+                "load_average": {"start": load_at_start, "end": load},
                 "target_ratio": round(1 / 3, 3),
                 "python": sys.version.split()[0],
             }
