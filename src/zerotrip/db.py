@@ -298,17 +298,6 @@ class Driver:
         finally:
             cursor.close()
 
-    def execute(self, statement: Statement, params: dict[str, Any] | list[dict[str, Any]]) -> None:
-        """One statement, or the same statement for each of a list of parameter sets (in order)."""
-        cursor = self._connection.cursor()
-        try:
-            if isinstance(params, list):
-                cursor.executemany(statement.text(self.dialect), params)
-            else:
-                cursor.execute(statement.text(self.dialect), params)
-        finally:
-            cursor.close()
-
     def time(self, value: datetime) -> Any:
         """A timezone-aware timestamp as a parameter, stored as ``UTCDateTime`` stores it."""
         if self.dialect == "sqlite":
