@@ -15,6 +15,8 @@ from pathlib import Path
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +25,11 @@ from zerotrip.config import AuditSettings, DatahubSettings, NoticesSettings, Ser
 from zerotrip.db import make_engine
 from zerotrip.keys import KeyStore
 from zerotrip.migrations import upgrade
+
+# Property tests assert what holds, not how fast: on a shared 2-core machine a loaded minute must not fail
+# them through Hypothesis's timing checks (deadline, "too slow" data generation).
+hypothesis_settings.register_profile("zerotrip", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("zerotrip")
 
 PG_ADMIN_URL = os.environ.get("ZEROTRIP_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 

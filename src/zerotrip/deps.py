@@ -129,6 +129,16 @@ async def any_actor(request: Request, db: Annotated[Session, Depends(get_db)]) -
     return await _actor(request, db)
 
 
+async def presents_credentials(request: Request) -> None:
+    """A route that resolves its caller inside its own thread hop (``signed_in_actor``) still refuses a
+    caller who brings no credentials at all before FastAPI validates the body: anonymous callers get 401,
+    not a 422 about a body they may not send. No I/O: a cookie or token that is present is checked later."""
+    if session_cookie(request) is None and not request.headers.get("authorization", "").lower().startswith(
+        "bearer "
+    ):
+        raise NotAuthenticated()
+
+
 def signed_in_actor(request: Request, db: Session) -> Actor:
     """``current_actor`` for a route that does all its database work in one thread hop: the caller is
     resolved in that hop, before the route's transaction, instead of in a hop of its own. Raises

@@ -261,7 +261,7 @@ def test_an_allowed_booking_keeps_every_rule(product, dose, on, person, records,
 
 
 @given(product=st.sampled_from(VACCINES), person=people, records=histories(), active=actives, on=near_days)
-@settings(max_examples=250, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=250, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 def test_earliest_day_is_exact(product, person, records, active, on) -> None:  # type: ignore[no-untyped-def]
     """For a refusal that passes with time, the earliest day passes that rule and the day before does not."""
     dose = next_dose(product, records)

@@ -170,7 +170,11 @@ def test_extract_token_is_none_without_a_certificate() -> None:
     assert extract_token(bytes(other.output())) is None
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(position=st.floats(0, 1), junk=st.binary(min_size=1, max_size=16))
 def test_extract_token_never_fails_on_a_damaged_pdf(rendered: bytes, position: float, junk: bytes) -> None:
     # A damaged token is the verifier's to reject (bad signature, malformed); reading never raises.

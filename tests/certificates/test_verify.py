@@ -335,7 +335,11 @@ def verify_at_now(token: str, trust: TrustList) -> Verdict:
     return verify_token(token, trust=trust, status=always(VALID), now=NOW, presentation_ttl_seconds=TTL)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=400,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(
     alg=st.sampled_from(ALGORITHMS),
     presented=st.booleans(),
@@ -412,7 +416,11 @@ def disclosure_tampering(draw: st.DrawFn) -> tuple[str, Callable[[list[str]], li
 FOREIGN_DISCLOSURE = sdjwt.make_disclosure("holder_name", "王小明")
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=400,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(alg=st.sampled_from(ALGORITHMS), presented=st.booleans(), tampering=disclosure_tampering())
 def test_changing_adding_or_repeating_a_disclosure(
     samples: dict[str, tuple[str, str, TrustList]],

@@ -92,6 +92,7 @@ def test_declining_and_uploading_through_the_api(
 
 def test_who_may_call_what(client: TestClient, db: Session, apply_world: ApplyWorld) -> None:
     assert client.post(BASE, json={"item_code": WITHDRAWAL}).status_code == 401
+    assert client.post(BASE, json={"item_code": ["not", "a", "code"]}).status_code == 401
     headers = sign_in_api(client, db, apply_world.renter.login_name, portal="citizen")
     assert client.post(BASE, json={"item_code": WITHDRAWAL}).status_code == 403  # no CSRF header
     number = client.post(BASE, json={"item_code": WITHDRAWAL}, headers=headers).json()["number"]
@@ -110,6 +111,11 @@ def test_who_may_call_what(client: TestClient, db: Session, apply_world: ApplyWo
         client.cookies = {}
         try:
             assert client.post(f"{BASE}/{number}/{path}", json=body, headers=headers).status_code == 401
+            # Signed out with a body that is not even valid: still 401, not a 422 about the body.
+            malformed = client.post(
+                f"{BASE}/{number}/{path}", json={"pledge": "maybe", "materials": "all"}, headers=headers
+            )
+            assert malformed.status_code == 401, malformed.text
         finally:
             client.cookies = cookies
     # The fund centre's reviewer reads it but cannot apply.

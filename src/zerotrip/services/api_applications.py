@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -23,7 +23,7 @@ from zerotrip.config import Settings
 from zerotrip.datahub.api_gateway import GatewayState
 from zerotrip.datahub.api_gateway import State as Gateway
 from zerotrip.db import transaction
-from zerotrip.deps import DB, AnyActor, CurrentActor, signed_in_actor
+from zerotrip.deps import DB, AnyActor, CurrentActor, presents_credentials, signed_in_actor
 from zerotrip.keys import KeyStore
 from zerotrip.routing import PrefixRouter
 from zerotrip.services import application_queries, applying, instant, uploads, wallet_evidence
@@ -43,7 +43,13 @@ from zerotrip.services.rules import RuleSetSpec
 router = PrefixRouter(prefix="/api/services", tags=["services"])
 
 
-@router.post("/applications", response_model=ApplicationRead, status_code=201, summary="Start an application")
+@router.post(
+    "/applications",
+    response_model=ApplicationRead,
+    status_code=201,
+    summary="Start an application",
+    dependencies=[Depends(presents_credentials)],
+)
 async def start_application(request: Request, body: ApplicationStart, db: DB) -> ApplicationRead:
     """A draft for the item (or the open draft of it, which is resumed). Nothing is read yet."""
     return await run_in_threadpool(_start, request, db, body)
@@ -97,6 +103,7 @@ def preview_evidence(
     "/applications/{number}/consent",
     response_model=ApplicationRead,
     summary="Consent, and have the platform read the data",
+    dependencies=[Depends(presents_credentials)],
 )
 async def consent(
     request: Request,
@@ -179,6 +186,7 @@ def upload(
     "/applications/{number}/submit",
     response_model=ApplicationRead,
     summary="Submit (an instantly approvable item is decided at once)",
+    dependencies=[Depends(presents_credentials)],
 )
 async def submit(
     request: Request, number: str, body: SubmitRequest, db: DB, settings: AppSettings, keys: Keys
