@@ -126,5 +126,6 @@ def test_totp_second_factor(db: Session, world: World) -> None:
         auth.complete_second_factor(
             db, token=outcome.token, code=totp.at(clock.now()), fernet=fernet, settings=SETTINGS
         )
-    done = auth.resolve_session(db, outcome.token)
+        # Still at the frozen time: the session lives eight hours from then, not from the real clock.
+        done = auth.resolve_session(db, outcome.token)
     assert done is not None and done.actor.kind == "staff"
