@@ -33,11 +33,13 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
+from zerotrip.db import Driver
+
 _SENTINEL = object()
 
 
 def insert_many(
-    db: Session,
+    db: Session | Driver,
     table: Table,
     rows: Sequence[Mapping[str, Any]],
     *,
@@ -49,10 +51,14 @@ def insert_many(
     With ``skip_conflicts`` a row that breaks a unique constraint is skipped (``ON CONFLICT DO NOTHING``;
     NOT NULL and CHECK constraints still raise). Returns the list of the ``returning`` column's values of
     the rows inserted when it is given (in no promised order), else how many rows were inserted. What the
-    session holds is flushed first (the rows go to the driver directly and may refer to it).
+    session holds is flushed first (the rows go to the driver directly and may refer to it). ``db`` may
+    be a ``Driver`` (a pooled connection without a Session, see ``db.autocommit_driver``), without
+    ``returning``.
     """
     if not rows:
         return [] if returning is not None else 0
+    if isinstance(db, Driver):
+        return _insert_with_driver(db, table, rows, skip_conflicts=skip_conflicts, returning=returning)
     db.flush()
     connection = db.connection()
     dialect = connection.dialect
@@ -80,6 +86,29 @@ def insert_many(
         ),
     )
     return result.rowcount
+
+
+def _insert_with_driver(
+    driver: Driver,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    skip_conflicts: bool,
+    returning: str | None,
+) -> int:
+    if returning is not None:
+        raise ValueError("insert_many with a Driver returns no rows")
+    dialect = driver.sa_dialect
+    names = tuple(rows[0])
+    columns = [_column_values(table, name, dialect, rows) for name in names]
+    if dialect.name == "postgresql":
+        document = orjson.dumps(
+            [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)], default=_json_default
+        )
+        sql = _postgresql_statement(table, names, skip_conflicts, None, dialect)
+        return driver.execute(sql, {"rows": document.decode()})
+    sql = _sqlite_statement(table, names, skip_conflicts, dialect)
+    return driver.execute(sql, list(zip(*columns, strict=True)), many=True)
 
 
 @functools.lru_cache(maxsize=64)

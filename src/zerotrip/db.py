@@ -12,7 +12,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -275,20 +275,55 @@ class Statement:
 
 
 class Driver:
-    """A session's DBAPI connection, in the session's transaction (begun here if need be), for
-    ``Statement``s. On PostgreSQL inside ``one_statement`` that is autocommit: each statement commits by
-    itself, so a block of reads and one INSERT is one round trip each and no BEGIN or COMMIT.
+    """A DBAPI connection (psycopg or sqlite3) for ``Statement``s: a session's, in the session's
+    transaction (begun here if need be), or one taken from the pool by ``autocommit_driver``. On
+    PostgreSQL inside ``one_statement``, or from ``autocommit_driver``, that is autocommit: each statement
+    commits by itself, so a block of reads and one INSERT is one round trip each and no BEGIN or COMMIT.
 
     What the session has pending is flushed first, as a query would autoflush: a grant just revoked in
-    the same session counts."""
+    the same session counts. ``session()`` gives what a cold path (a cache miss) needs a Session for: the
+    driver's own session, or a new one of ``autocommit_driver``'s factory."""
 
-    __slots__ = ("_connection", "dialect")
+    __slots__ = ("_connection", "_db", "_sessions", "dialect", "sa_dialect")
 
     def __init__(self, db: Session) -> None:
         db.flush()
         connection = db.connection()
+        self.sa_dialect: Dialect = connection.dialect
         self.dialect: str = connection.dialect.name
         self._connection: Any = connection.connection.driver_connection
+        self._db: Session | None = db
+        self._sessions: Callable[[], Session] | None = None
+
+    @classmethod
+    def _pooled(cls, connection: Any, dialect: Dialect, sessions: Callable[[], Session]) -> Driver:
+        driver = cls.__new__(cls)
+        driver.sa_dialect, driver.dialect, driver._connection = dialect, dialect.name, connection
+        driver._db, driver._sessions = None, sessions
+        return driver
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A Session for a cold path: the driver's own, or (from the pool) a new one, read and closed."""
+        if self._db is not None:
+            yield self._db
+            return
+        assert self._sessions is not None
+        with self._sessions() as db, transaction(db):
+            yield db
+
+    def execute(self, sql: str, params: Any, *, many: bool = False) -> int:
+        """SQL in the driver's own parameter style (``%(name)s`` for psycopg, ``?`` for sqlite3) that
+        returns no rows; how many rows it changed."""
+        cursor = self._connection.cursor()
+        try:
+            if many:
+                cursor.executemany(sql, params)
+            else:
+                cursor.execute(sql, params)
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
 
     def rows(self, statement: Statement, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         cursor = self._connection.cursor()
@@ -310,6 +345,45 @@ class Driver:
             return orjson.dumps(value).decode()
         except TypeError:  # an integer past 64 bits, which only the json module writes
             return json.dumps(value)
+
+
+@contextmanager
+def autocommit_driver(sessions: sessionmaker[Session]) -> Iterator[Driver | None]:
+    """A ``Driver`` on a connection taken from the pool of the engine ``sessions`` is bound to, in
+    autocommit, for a block of reads and one atomic write (a gateway call): no Session to make, bind,
+    commit and close. Only on PostgreSQL with an engine-bound factory; elsewhere (SQLite, whose
+    transaction semantics the block keeps through a Session, or a factory bound to a connection, as the
+    tests' are) it gives None, and the caller uses a Session in ``one_statement``."""
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
+        yield None
+        return
+    pooled = bind.raw_connection()
+    try:
+        raw: Any = pooled.driver_connection
+        raw.autocommit = True
+        yield Driver._pooled(raw, bind.dialect, sessions)
+        raw.autocommit = False
+    except BaseException:
+        if _broken(pooled):
+            pooled.invalidate()
+        else:
+            _leave_autocommit(pooled)
+        raise
+    finally:
+        pooled.close()  # back to the pool (which rolls back: nothing is open)
+
+
+def _broken(pooled: Any) -> bool:
+    raw = pooled.driver_connection
+    return raw is None or bool(getattr(raw, "closed", False)) or bool(getattr(raw, "broken", False))
+
+
+def _leave_autocommit(pooled: Any) -> None:
+    try:
+        pooled.driver_connection.autocommit = False
+    except Exception:  # a connection that cannot be reset is not given out again
+        pooled.invalidate()
 
 
 def from_db_time(value: Any) -> datetime:

@@ -15,6 +15,7 @@ from zerotrip.audit.models import AuditEvent
 from zerotrip.bulk import insert_many
 from zerotrip.common import clock
 from zerotrip.common.context import request_id as current_request_id
+from zerotrip.db import Driver
 
 
 def record_event(
@@ -61,7 +62,7 @@ _EVENTS = cast(Table, AuditEvent.__table__)
 
 
 def record_events(
-    db: Session,
+    db: Session | Driver,
     *,
     actor: str,
     action: str,

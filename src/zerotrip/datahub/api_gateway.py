@@ -6,8 +6,10 @@ cache (``datahub.cache``), which every call checks against the resource's versio
 
 The gateway routes are ``async`` and run their work in the thread pool themselves: a synchronous route
 costs FastAPI two thread hops (the route, then validating its answer), and the gateway is the platform's
-hottest path. A call is its reads and one audit INSERT, run in ``db.one_statement`` (on PostgreSQL in
-autocommit: no BEGIN or COMMIT round trips); a lookup's answer is written by orjson from plain data.
+hottest path. A call is its reads and one audit INSERT: on PostgreSQL run on a connection taken from the
+pool in autocommit, without a Session (``db.autocommit_driver``: no BEGIN or COMMIT round trips, and
+none of a Session's own cost), elsewhere in ``db.one_statement``. Answers are written by orjson from
+plain data.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from zerotrip.datahub.schemas_sharing import (
     LookupQuery,
     LookupResult,
 )
-from zerotrip.db import one_statement
+from zerotrip.db import autocommit_driver, one_statement
 from zerotrip.deps import DB, CallerActor, CurrentActor, request_session
 
 router = APIRouter(tags=["datahub: gateway"])
@@ -106,7 +108,7 @@ async def lookup(resource_code: str, body: LookupQuery, request: Request, actor:
     summary="Does the resource hold anything about this subject?",
     responses={403: {"description": "No live grant covers the subject field for this purpose"}, 429: {}},
 )
-async def exists(resource_code: str, body: ExistsQuery, request: Request, actor: CallerActor) -> ExistsResult:
+async def exists(resource_code: str, body: ExistsQuery, request: Request, actor: CallerActor) -> Response:
     """A yes or no (for negative facts such as "holds no real estate"), revealing nothing else."""
     state = worker_state(request.app.state)
     answer = await run_in_threadpool(
@@ -121,13 +123,17 @@ async def exists(resource_code: str, body: ExistsQuery, request: Request, actor:
         limiter=state.limiter,
         catalogue=state.catalogue,
     )
-    return ExistsResult(exists=answer)
+    # In the shape of ExistsResult, written by orjson as the lookup's answer is.
+    return Response(orjson.dumps({"exists": answer}), media_type="application/json")
 
 
 def _in_own_session(request: Request, work: Callable[..., T], **kwargs: Any) -> T:
-    """``work(db, **kwargs)`` with a session of its own in ``one_statement``: a gateway call's reads and
-    its one audit INSERT, on PostgreSQL in autocommit (the INSERT is atomic on its own, and only when it
-    succeeded is the answer sent), elsewhere in one transaction."""
+    """``work(db, **kwargs)``: a gateway call's reads and its one audit INSERT. On PostgreSQL ``db`` is a
+    ``Driver`` on a pooled connection in autocommit (the INSERT is atomic on its own, and only when it
+    succeeded is the answer sent); elsewhere a session of its own in ``one_statement`` (one transaction)."""
+    with autocommit_driver(request.app.state.session_factory) as driver:
+        if driver is not None:
+            return work(driver, **kwargs)
     with request_session(request) as db, one_statement(db):
         return work(db, **kwargs)
 

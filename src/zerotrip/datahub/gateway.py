@@ -14,8 +14,9 @@ the subjects' current records, in one statement, then the audit events of every 
 resource's description (fields, grades, owner's name) is read only when the ``CatalogueCache`` the caller
 passes (the API passes its worker's, and so do in-process consumers called from a request) lacks that
 version. The hot statements are SQL run at the driver level (``db.Statement``), returning tuples; the API
-runs a call in ``one_statement`` (on PostgreSQL, autocommit: two round trips, no BEGIN or COMMIT), an
-in-process consumer in its own transaction. ``describe`` gives a consumer the same description
+runs a call on PostgreSQL on a pooled connection in autocommit (``db.autocommit_driver``: two round
+trips, no BEGIN or COMMIT, no Session), elsewhere in ``one_statement``; an in-process consumer runs it in
+its own transaction. ``describe`` gives a consumer the same description
 (with the titles it shows before asking) for one statement.
 """
 
@@ -132,7 +133,7 @@ def lookup(
 
 
 def lookup_answer(
-    db: Session,
+    db: Session | Driver,
     *,
     actor: Actor,
     resource_code: str,
@@ -145,10 +146,12 @@ def lookup_answer(
 ) -> list[dict[str, Any]]:
     """``lookup``'s answer as plain data in the shape of ``SubjectResult`` (what the API writes as JSON
     without building a model per value). Two round trips: the grants with the records, and the audit
-    INSERT; on PostgreSQL in ``one_statement``, no BEGIN or COMMIT either."""
+    INSERT; on PostgreSQL in ``one_statement``, no BEGIN or COMMIT either. ``db`` may be a ``Driver`` on a
+    pooled connection in autocommit (the API's, see ``db.autocommit_driver``): no Session at all, but for
+    a catalogue cache miss."""
     _admit(actor, limiter)
     asked = list(dict.fromkeys(k.strip().upper() for k in subject_keys))
-    driver = Driver(db)
+    driver = db if isinstance(db, Driver) else Driver(db)
     keys = asked if 0 < len(asked) <= MAX_BATCH else []  # refused below, after the grant check
     rows = driver.rows(
         _GRANTS_AND_RECORDS,
@@ -160,7 +163,7 @@ def lookup_answer(
             "keys": keys if driver.dialect == "postgresql" else driver.json(keys),
         },
     )
-    resource, clear = _resource_and_grants(db, rows, resource_code=resource_code, catalogue=catalogue)
+    resource, clear = _resource_and_grants(driver, rows, resource_code=resource_code, catalogue=catalogue)
     chosen = _chosen_fields(resource, clear, fields)
     keys = _subject_keys(resource, asked)
     found: dict[str, list[dict[str, Any]]] = {key: [] for key in keys}
@@ -169,7 +172,7 @@ def lookup_answer(
         if part == 1:
             found[subject_key].append(views.view(from_db_json(data), from_db_time(updated_at), version))
     _audit(
-        db,
+        driver,
         action=READ,
         actor=actor,
         resource=resource,
@@ -182,7 +185,7 @@ def lookup_answer(
 
 
 def exists(
-    db: Session,
+    db: Session | Driver,
     *,
     actor: Actor,
     resource_code: str,
@@ -198,7 +201,7 @@ def exists(
     Raises NoGrant, GatewayRateLimited, ResourceNotFound, ValidationFailed.
     """
     _admit(actor, limiter)
-    driver = Driver(db)
+    driver = db if isinstance(db, Driver) else Driver(db)
     rows = driver.rows(
         _VERSION_AND_GRANTS,
         {
@@ -208,7 +211,7 @@ def exists(
             "code": resource_code,
         },
     )
-    resource, clear = _resource_and_grants(db, rows, resource_code=resource_code, catalogue=catalogue)
+    resource, clear = _resource_and_grants(driver, rows, resource_code=resource_code, catalogue=catalogue)
     if resource.subject_field is None:
         raise ValidationFailed.field("resource_code", "this resource has no subject to ask about")
     if resource.subject_field not in clear:
@@ -216,7 +219,7 @@ def exists(
     (key,) = _subject_keys(resource, [subject_key])
     answer = bool(driver.rows(_ANY_RECORD, {"resource_id": resource.id, "key": key}))
     _audit(
-        db,
+        driver,
         action=CHECKED,
         actor=actor,
         resource=resource,
@@ -243,11 +246,19 @@ def describe(
 
 
 def _cached_description(
-    db: Session, resource_id: int, version: int, updated_at: datetime, catalogue: CatalogueCache | None
+    db: Session | Driver,
+    resource_id: int,
+    version: int,
+    updated_at: datetime,
+    catalogue: CatalogueCache | None,
 ) -> ResourceEntry:
     resource = catalogue.get(resource_id, version=version, updated_at=updated_at) if catalogue else None
     if resource is None:
-        resource = _describe(db, resource_id)
+        if isinstance(db, Driver):
+            with db.session() as session:  # a cold path: a Session of its own from a pooled driver
+                resource = _describe(session, resource_id)
+        else:
+            resource = _describe(db, resource_id)
         if catalogue is not None:
             catalogue.put(resource)
     return resource
@@ -264,7 +275,7 @@ def _admit(actor: Actor, limiter: SlidingWindowLimiter | None) -> None:
 
 
 def _resource_and_grants(
-    db: Session, rows: list[tuple[Any, ...]], *, resource_code: str, catalogue: CatalogueCache | None
+    db: Session | Driver, rows: list[tuple[Any, ...]], *, resource_code: str, catalogue: CatalogueCache | None
 ) -> tuple[ResourceEntry, dict[str, bool]]:
     """The resource's description and the fields the caller's live grants cover, each with whether it
     may be read clear, from the rows of ``_VERSION_AND_GRANTS`` (part 0; rows of other parts are skipped).
@@ -372,7 +383,7 @@ class _Views:
 
 
 def _audit(
-    db: Session,
+    db: Session | Driver,
     *,
     action: str,
     actor: Actor,
