@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from zerotrip.audit.models import AuditEvent
 from zerotrip.config import IdentitySettings
+from zerotrip.datahub.gateway import CHECKED, READ
 from zerotrip.identity import auth
 from zerotrip.identity.actor import system
+from zerotrip.services.applying import CONSENTED
 
 from .apply_world import ApplyWorld
 from .world import sign_in_api
@@ -35,9 +39,33 @@ def test_a_citizen_applies_and_is_approved_at_once(
     assert [m["department"] for m in preview["materials"][:3]] == ["浙江省自然资源厅"] + [
         "杭州住房公积金管理中心"
     ] * 2
-    consented = client.post(f"{BASE}/{number}/consent", json={}, headers=headers)
+    audit_inserts: list[str] = []
+
+    def on_execute(conn, cursor, statement: str, *args) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("INSERT INTO audit_event"):
+            audit_inserts.append(statement)
+
+    engine = db.get_bind().engine  # type: ignore[union-attr]
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        consented = client.post(f"{BASE}/{number}/consent", json={}, headers=headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
     assert consented.status_code == 200, consented.text
     assert [e["state"] for e in consented.json()["evidence"]] == ["fetched", "fetched", "fetched", "pending"]
+    # One audit event per read and one for the consent, all written in one statement.
+    assert len(audit_inserts) == 1
+    audited = (
+        db.execute(
+            select(AuditEvent.action)
+            .where(AuditEvent.request_id.is_not(None))
+            .order_by(AuditEvent.id.desc())
+            .limit(4)
+        )
+        .scalars()
+        .all()
+    )
+    assert audited[::-1] == [CHECKED, READ, READ, CONSENTED]
     locked = [f for f in consented.json()["form"] if f["source"] == "datahub"]
     assert locked and all(f["is_locked"] and f["source_label"] and f["source_date"] for f in locked)
     # The reads went through the worker's gateway catalogue, which now describes the three resources.

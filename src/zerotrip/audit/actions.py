@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC
 from typing import Any, cast
 
 from sqlalchemy import Table
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from zerotrip.audit.digest import canonical_json, event_digest, is_plain, plain_event_digest
@@ -73,7 +75,8 @@ def record_events(
 
     Each event is what ``record_event`` would write for it at the same instant (same columns, same digest),
     so checkpoints seal and verify them like any other; they take ids in the order given. Events other
-    code has added to the session are flushed first, so ids still follow the order of recording.
+    code has added to the session are flushed first, so ids still follow the order of recording. Inside
+    ``batched(db)`` the rows are kept and written with the scope's other events when it ends.
     """
     occurred_at = clock.now()
     instant = occurred_at.astimezone(UTC).isoformat(timespec="microseconds")
@@ -118,6 +121,42 @@ def record_events(
                 "digest": digest,
             }
         )
-    if rows:
+    pending: list[dict[str, Any]] | None = db.info.get(_PENDING)
+    if pending is not None:
+        pending.extend(rows)
+    elif rows:
         insert_many(db, _EVENTS, rows)  # flushes first: events other code added keep their order
     return len(rows)
+
+
+_PENDING = "zerotrip.audit.pending"
+
+
+@contextmanager
+def batched(db: Session) -> Iterator[None]:
+    """Keep the events ``record_events`` records in ``db`` within the block and write them all with one
+    multi-row INSERT when it ends, in the order recorded (a use case that audits several reads and its own
+    step: one statement instead of one per call). Each event keeps the instant, request id and digest it
+    was recorded with. Events added meanwhile through ``record_event`` (ORM objects) are flushed first and
+    so take lower ids; the audit chain only needs each event's digest and id. If the block raises, the
+    events kept so far are still written (a caller may catch the error and commit what succeeded),
+    unless the error is the database's, which leaves nothing to write them with. A nested ``batched``
+    on the same session adds to the outer one."""
+    if _PENDING in db.info:
+        yield
+        return
+    pending: list[dict[str, Any]] = []
+    db.info[_PENDING] = pending
+    try:
+        yield
+    except SQLAlchemyError:
+        del db.info[_PENDING]
+        raise
+    except BaseException:
+        del db.info[_PENDING]
+        if pending:
+            insert_many(db, _EVENTS, pending)
+        raise
+    del db.info[_PENDING]
+    if pending:
+        insert_many(db, _EVENTS, pending)

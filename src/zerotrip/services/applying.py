@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zerotrip.audit.actions import record_event
+from zerotrip.audit.actions import batched, record_event, record_events
 from zerotrip.common import clock
 from zerotrip.config import ServicesSettings, Settings
 from zerotrip.datahub.cache import CatalogueCache
@@ -304,7 +304,30 @@ def consent_and_fetch(
     was read. A material the platform may not read becomes an upload. Raises ApplicationNotFound,
     ApplicationClosed, ValidationFailed (a position that takes no consent), and the certificate problems
     of ``wallet_evidence.attach`` for a chosen certificate that cannot be used. ``catalogue`` is the
-    worker's gateway catalogue (resources described without reading them again)."""
+    worker's gateway catalogue (resources described without reading them again). The audit events of the
+    reads and of the consent are written together, in one INSERT (``audit.actions.batched``)."""
+    with batched(db):
+        return _consent_and_fetch(
+            db,
+            actor=actor,
+            number=number,
+            settings=settings,
+            wallet=wallet,
+            positions=positions,
+            catalogue=catalogue,
+        )
+
+
+def _consent_and_fetch(
+    db: Session,
+    *,
+    actor: Actor,
+    number: str,
+    settings: ServicesSettings,
+    wallet: wallet_evidence.WalletAccess,
+    positions: Sequence[int] | None,
+    catalogue: CatalogueCache | None,
+) -> Application:
     application = applications.own_draft(db, actor, number)
     item = db.get_one(Item, application.item_id)
     chosen = _consentable(db, application, positions)
@@ -338,13 +361,17 @@ def consent_and_fetch(
         prefill(db, application, ev, titles=source.field_titles)
         read_from.append(ev.position)
     application.updated_at = now
-    record_event(
+    record_events(
         db,
         actor=actor.principal,
         action=CONSENTED,
-        subject_type="service_application",
-        subject_id=application.number,
-        data={"materials": [ev.position for ev in chosen], "fetched": read_from, "purpose": purpose},
+        events=[
+            (
+                "service_application",
+                application.number,
+                {"materials": [ev.position for ev in chosen], "fetched": read_from, "purpose": purpose},
+            )
+        ],
     )
     return application
 
