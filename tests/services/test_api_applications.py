@@ -7,10 +7,12 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from zerotrip.audit.models import AuditEvent
+from zerotrip.certificates.issuing import ISSUED
 from zerotrip.config import IdentitySettings
 from zerotrip.datahub.gateway import CHECKED, READ
 from zerotrip.identity import auth
 from zerotrip.identity.actor import system
+from zerotrip.services.applications import MOVE_EVENTS
 from zerotrip.services.applying import CONSENTED
 
 from .apply_world import ApplyWorld
@@ -70,8 +72,16 @@ def test_a_citizen_applies_and_is_approved_at_once(
     assert locked and all(f["is_locked"] and f["source_label"] and f["source_date"] for f in locked)
     # The reads went through the worker's gateway catalogue, which now describes the three resources.
     assert len(client.app.state.datahub_gateway_catalogue) == 3  # type: ignore[attr-defined]
-    submitted = client.post(f"{BASE}/{number}/submit", json={"pledge": True}, headers=headers)
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        submitted = client.post(f"{BASE}/{number}/submit", json={"pledge": True}, headers=headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
     assert submitted.status_code == 200, submitted.text
+    # The moves (submitted, approved) and the letter issued: three events, one statement.
+    assert len(audit_inserts) == 2
+    audited = db.execute(select(AuditEvent.action).order_by(AuditEvent.id.desc()).limit(3)).scalars().all()
+    assert audited[::-1] == [MOVE_EVENTS["submit"], MOVE_EVENTS["approve"], ISSUED]
     body = submitted.json()
     assert body["status"] == "approved" and body["result_certificate_number"].startswith("1.2.156.3005.2.")
     assert [r["passed"] for r in body["rule_results"]] == [True, True, True]

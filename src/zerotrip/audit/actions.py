@@ -78,6 +78,38 @@ def record_events(
     code has added to the session are flushed first, so ids still follow the order of recording. Inside
     ``batched(db)`` the rows are kept and written with the scope's other events when it ends.
     """
+    rows = _rows(actor, action, events)
+    _write(db, rows)
+    return len(rows)
+
+
+def record_one(
+    db: Session,
+    *,
+    actor: str,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    data: dict[str, Any] | None = None,
+) -> bytes:
+    """``record_event`` through ``record_events``' path (kept for the end of a ``batched`` block, else
+    inserted at once); returns the event's digest, for code that tells events apart by it."""
+    (row,) = _rows(actor, action, [(subject_type, subject_id, data)])
+    _write(db, [row])
+    return cast(bytes, row["digest"])
+
+
+def _write(db: Session, rows: list[dict[str, Any]]) -> None:
+    pending: list[dict[str, Any]] | None = db.info.get(_PENDING)
+    if pending is not None:
+        pending.extend(rows)
+    elif rows:
+        insert_many(db, _EVENTS, rows)  # flushes first: events other code added keep their order
+
+
+def _rows(
+    actor: str, action: str, events: Iterable[tuple[str, str, dict[str, Any] | None]]
+) -> list[dict[str, Any]]:
     occurred_at = clock.now()
     instant = occurred_at.astimezone(UTC).isoformat(timespec="microseconds")
     req = current_request_id.get()
@@ -121,12 +153,7 @@ def record_events(
                 "digest": digest,
             }
         )
-    pending: list[dict[str, Any]] | None = db.info.get(_PENDING)
-    if pending is not None:
-        pending.extend(rows)
-    elif rows:
-        insert_many(db, _EVENTS, rows)  # flushes first: events other code added keep their order
-    return len(rows)
+    return rows
 
 
 _PENDING = "zerotrip.audit.pending"

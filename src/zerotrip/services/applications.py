@@ -16,7 +16,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zerotrip.audit.actions import record_event
+from zerotrip.audit.actions import record_one
 from zerotrip.common import clock
 from zerotrip.identity.actor import Actor, system
 from zerotrip.messaging import actions as messaging
@@ -181,7 +181,7 @@ def move(
     application.updated_at = clock.now()
     step_name = step["name"] if step else None
     log_transition(db, application, previous, to, actor=actor, reason=reason, step=step_name)
-    event = record_event(
+    digest = record_one(
         db,
         actor=actor.principal,
         action=MOVE_EVENTS[how],
@@ -204,7 +204,7 @@ def move(
             },
             # The audit event's digest tells this move from an earlier one of the same kind (a second
             # supplement request).
-            dedupe_key=f"services.application:{application.number}:{how}:{event.digest.hex()[:32]}",
+            dedupe_key=f"services.application:{application.number}:{how}:{digest.hex()[:32]}",
             link=f"/me/applications/{application.number}",
         )
 

@@ -422,11 +422,19 @@ def submit_application(
     evidence alone when every rule of its current rule set passes, and the decision letter is issued to
     the applicant; otherwise it goes to a person (``in_review``) with the reason: the failed rules, a
     declined consent, no rules, or the applicant's wish (``human_review``). Raises ApplicationNotFound,
-    ApplicationClosed, EvidenceIncomplete (``#/materials/N`` for each missing material, ``#/pledge``)."""
+    ApplicationClosed, EvidenceIncomplete (``#/materials/N`` for each missing material, ``#/pledge``).
+    Its audit events (the moves, the letter issued) are written together, in one INSERT."""
     application = applications.own_draft(db, actor, number)
-    return submit_draft(
-        db, application, actor=actor, keys=keys, settings=settings, pledge=pledge, human_review=human_review
-    )
+    with batched(db):
+        return submit_draft(
+            db,
+            application,
+            actor=actor,
+            keys=keys,
+            settings=settings,
+            pledge=pledge,
+            human_review=human_review,
+        )
 
 
 def submit_draft(
