@@ -302,6 +302,11 @@ class Driver:
         driver._db, driver._sessions = None, sessions
         return driver
 
+    @property
+    def own_session(self) -> Session | None:
+        """The session whose connection this is, None for a pooled driver."""
+        return self._db
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A Session for a cold path: the driver's own, or (from the pool) a new one, read and closed."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from fastapi.testclient import TestClient
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -41,11 +43,13 @@ def test_a_citizen_applies_and_is_approved_at_once(
     assert [m["department"] for m in preview["materials"][:3]] == ["浙江省自然资源厅"] + [
         "杭州住房公积金管理中心"
     ] * 2
-    audit_inserts: list[str] = []
+    audit_inserts: list[int] = []  # how many rows each INSERT into audit_event wrote
 
-    def on_execute(conn, cursor, statement: str, *args) -> None:  # type: ignore[no-untyped-def]
+    def on_execute(conn, cursor, statement: str, params, context, many: bool) -> None:  # type: ignore[no-untyped-def]
         if statement.startswith("INSERT INTO audit_event"):
-            audit_inserts.append(statement)
+            # PostgreSQL: one JSON document of the rows; SQLite: executemany; one ORM row otherwise.
+            rows = params.get("rows") if isinstance(params, dict) else None
+            audit_inserts.append(len(params) if many else len(json.loads(rows)) if rows else 1)
 
     engine = db.get_bind().engine  # type: ignore[union-attr]
     event.listen(engine, "before_cursor_execute", on_execute)
@@ -56,7 +60,7 @@ def test_a_citizen_applies_and_is_approved_at_once(
     assert consented.status_code == 200, consented.text
     assert [e["state"] for e in consented.json()["evidence"]] == ["fetched", "fetched", "fetched", "pending"]
     # One audit event per read and one for the consent, all written in one statement.
-    assert len(audit_inserts) == 1
+    assert audit_inserts == [4]
     audited = (
         db.execute(
             select(AuditEvent.action)
@@ -79,7 +83,7 @@ def test_a_citizen_applies_and_is_approved_at_once(
         event.remove(engine, "before_cursor_execute", on_execute)
     assert submitted.status_code == 200, submitted.text
     # The moves (submitted, approved) and the letter issued: three events, one statement.
-    assert len(audit_inserts) == 2
+    assert audit_inserts == [4, 3]
     audited = db.execute(select(AuditEvent.action).order_by(AuditEvent.id.desc()).limit(3)).scalars().all()
     assert audited[::-1] == [MOVE_EVENTS["submit"], MOVE_EVENTS["approve"], ISSUED]
     body = submitted.json()

@@ -99,8 +99,10 @@ def record_one(
     return cast(bytes, row["digest"])
 
 
-def _write(db: Session, rows: list[dict[str, Any]]) -> None:
-    pending: list[dict[str, Any]] | None = db.info.get(_PENDING)
+def _write(db: Session | Driver, rows: list[dict[str, Any]]) -> None:
+    # A driver on a session's connection (the gateway's, in process) joins that session's batch.
+    session = db.own_session if isinstance(db, Driver) else db
+    pending: list[dict[str, Any]] | None = session.info.get(_PENDING) if session is not None else None
     if pending is not None:
         pending.extend(rows)
     elif rows:
