@@ -5,7 +5,7 @@ a no-real-estate proof that expires after 30 days."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -99,6 +99,14 @@ def hold(db: Session, world: CertWorld, keys: KeyStore, settings: Settings) -> H
         ).raise_for_refusal()
     db.flush()
     return Held(marriage=wed, birth=birth, licence=licence, proof=proof)
+
+
+def held_family(db: Session, world: CertWorld, keys: KeyStore, settings: Settings) -> Iterator[Held]:
+    """``hold``, for a fixture to ``yield from``: the clock stays ten minutes after NOW until the test ends,
+    so what was issued at NOW is judged at a fixed time, not on the real date (the no-real-estate proof
+    is valid for days, and would expire under a test run weeks later)."""
+    with clock.frozen(NOW + timedelta(minutes=10)):
+        yield hold(db, world, keys, settings)
 
 
 def trust_of(db: Session, keys: KeyStore, settings: Settings) -> TrustList:

@@ -3,6 +3,7 @@ what (anonymous 401, staff 403, another citizen 404), CSRF on writes, problems, 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -18,7 +19,7 @@ from zerotrip.config import CertificatesSettings, Settings
 from zerotrip.keys import KeyStore
 
 from .conftest import CertWorld, citizen_login, sign_in
-from .holding import Held, hold, verify_presentation
+from .holding import Held, held_family, verify_presentation
 from .test_wallet import decode_qr
 
 PROBLEM = "application/problem+json"
@@ -26,8 +27,8 @@ ME = "/api/certificates/me"
 
 
 @pytest.fixture
-def held(db: Session, world: CertWorld, keys: KeyStore, settings: Settings) -> Held:
-    return hold(db, world, keys, settings)
+def held(db: Session, world: CertWorld, keys: KeyStore, settings: Settings) -> Iterator[Held]:
+    yield from held_family(db, world, keys, settings)
 
 
 def problem(response: Any, status: int, slug: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ recorded, withdrawal, and each refusal."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -30,7 +31,7 @@ from zerotrip.keys import KeyStore
 from zerotrip.problems import ValidationFailed
 
 from .conftest import CertWorld
-from .holding import NOW, Held, hold, verify_presentation
+from .holding import NOW, Held, held_family, verify_presentation
 from .test_wallet import decode_everything
 
 LATER = NOW + timedelta(hours=1)
@@ -39,8 +40,8 @@ PURPOSE = "办理个人住房贷款"
 
 
 @pytest.fixture
-def held(db: Session, world: CertWorld, keys: KeyStore, settings: Settings) -> Held:
-    return hold(db, world, keys, settings)
+def held(db: Session, world: CertWorld, keys: KeyStore, settings: Settings) -> Iterator[Held]:
+    yield from held_family(db, world, keys, settings)
 
 
 def grant(

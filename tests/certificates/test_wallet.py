@@ -8,6 +8,7 @@ import binascii
 import io
 import json
 import re
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
@@ -33,14 +34,14 @@ from zerotrip.keys import KeyStore
 from zerotrip.problems import ValidationFailed
 
 from .conftest import ROOT, CertWorld
-from .holding import NOW, Held, hold, trust_of, verify_presentation
+from .holding import NOW, Held, held_family, trust_of, verify_presentation
 
 LATER = NOW + timedelta(hours=1)
 
 
 @pytest.fixture
-def held(db: Session, world: CertWorld, keys: KeyStore, settings: Settings) -> Held:
-    return hold(db, world, keys, settings)
+def held(db: Session, world: CertWorld, keys: KeyStore, settings: Settings) -> Iterator[Held]:
+    yield from held_family(db, world, keys, settings)
 
 
 def numbers_of(page: object) -> list[str]:
