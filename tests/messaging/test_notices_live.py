@@ -83,6 +83,26 @@ def test_the_broadcaster_reads_new_notices_once_and_hands_each_to_the_readers_it
     assert addressed_since(db, actor=world.actor(db, "xh-em-2"), since=clock.now()) == []
 
 
+def test_a_stream_opened_without_a_cursor_gets_nothing_published_before_it_opened(
+    db: Session, world: NoticesWorld
+) -> None:
+    """The hub's polls look back LAG for late commits; a fresh hub's first poll therefore finds notices
+    published before a cursor-less stream opened, which must not reach it as news."""
+    before = clock.now() - timedelta(seconds=1)
+    earlier = world.publish(db, "xh-em-pub", targets=[TargetSpec(org_id=world.orgs["330106-emergency"])])
+    hub = NoticeHub(lambda: db, poll_seconds=1, heartbeat_seconds=1, max_seconds=60)
+    fresh = hub.add_subscriber(world.actor(db, "xh-em-2"))
+    resuming = hub.add_subscriber(world.actor(db, "xh-em-1"))
+    fresh.floor = clock.now()
+    later = world.publish(db, "xh-em-pub", targets=[TargetSpec(org_id=world.orgs["330106-emergency"])])
+    assert hub.fan_out(published_since(db, before)) == 3
+    got = {
+        name: [json.loads(e.split(b"data: ")[1])["id"] for e in _drain(s.queue)]
+        for name, s in (("fresh", fresh), ("resuming", resuming))
+    }
+    assert got == {"fresh": [later.id], "resuming": [earlier.id, later.id]}
+
+
 def _drain(queue: asyncio.Queue[bytes]) -> list[bytes]:
     items = []
     while not queue.empty():

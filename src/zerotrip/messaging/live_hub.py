@@ -46,15 +46,21 @@ class Subscriber:
     positions: list[Position]
     queue: asyncio.Queue[bytes] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
     sent: set[int] = field(default_factory=set)
+    # A stream opened without a cursor starts at its ``ready`` instant: the hub's polls look back LAG for
+    # late commits, and what they find from before the stream opened is not news to this reader.
+    floor: datetime | None = None
 
-    def offer(self, notice: LiveNotice, event: bytes) -> None:
-        if notice.id in self.sent:
-            return
+    def offer(self, notice: LiveNotice, event: bytes) -> bool:
+        """Queue the notice unless this stream has it or it predates the stream; True when queued."""
+        if notice.id in self.sent or (self.floor is not None and notice.published_at < self.floor):
+            return False
         self.sent.add(notice.id)
         try:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
             self._close_now()
+            return False
+        return True
 
     def _close_now(self) -> None:
         while not self.queue.empty():
@@ -107,6 +113,8 @@ class NoticeHub:
         subscriber = self.subscribe(actor)
         try:
             now = clock.now()
+            if since is None:
+                subscriber.floor = now  # set before the first await: no fan-out comes in between
             yield f"retry: {random.randint(2000, 4000)}\n\n".encode()  # noqa: S311 - spreading reconnections
             yield sse_event("ready", {"cursor": cursor_of(now)}, event_id=cursor_of(now))
             if since is not None:
@@ -182,8 +190,7 @@ class NoticeHub:
                 self._high = notice.published_at
             event = notice.event()
             for subscriber in list(self.subscribers):
-                if notice.reaches(subscriber.positions):
-                    subscriber.offer(notice, event)
+                if notice.reaches(subscriber.positions) and subscriber.offer(notice, event):
                     delivered += 1
         if self._high is not None:
             horizon = self._high - LAG
