@@ -34,7 +34,15 @@ from zerotrip.common.checks import is_valid_resident_id
 from zerotrip.config import DatahubSettings, ServicesSettings, Settings
 from zerotrip.identity.actor import Actor
 from zerotrip.problems import ValidationFailed
-from zerotrip.services import applications, applying, bundle_progress, bundles, uploads, wallet_evidence
+from zerotrip.services import (
+    applications,
+    applying,
+    bundle_progress,
+    bundles,
+    form_prefill,
+    uploads,
+    wallet_evidence,
+)
 from zerotrip.services import evidence as evidence_source
 from zerotrip.services.application_schemas import FieldTitleRead, MaterialPreview
 from zerotrip.services.bundle_catalogue import parts_of
@@ -240,7 +248,7 @@ def consent_bundle(
                         purpose=purpose,
                         now=now,
                     ):
-                        applying.prefill(db, application, ev, titles={}, source="certificate")
+                        form_prefill.prefill(db, application, ev, titles={}, source="certificate")
                         certificates += 1
     for part, application in parts.items():
         application.updated_at = now
@@ -356,7 +364,7 @@ def _hand_to_parts(
             ev.values = _values_for(source.values, list(ev.source_fields))
             ev.source_org_name, ev.source_updated_at = source.source_org_name, source.source_updated_at
             ev.fetched_at = now
-            applying.prefill(db, parts[part], ev, titles=titles)
+            form_prefill.prefill(db, parts[part], ev, titles=titles)
 
 
 def decline_bundle_source(db: Session, *, actor: Actor, number: str, position: int) -> BundleApplication:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from zerotrip.identity import queries as identity_queries
 from zerotrip.identity.actor import Actor
-from zerotrip.services import applications, applying, bundle_rules
+from zerotrip.services import applications, bundle_rules, form_prefill
 from zerotrip.services import evidence as evidence_source
 from zerotrip.services.application_schemas import FormFieldRead
 from zerotrip.services.bundle_models import Bundle, BundleApplication, BundleMember, BundleSource
@@ -212,6 +212,6 @@ def _one_form(db: Session, first: Application | None, sources: list[BundleSource
                 source_date=source.source_updated_at,
                 is_locked=True,
             )
-            for name, label, value in applying.form_values(fetched, source.material_name, titles)
+            for name, label, value in form_prefill.form_values(fetched, source.material_name, titles)
         )
     return form
